@@ -1,0 +1,77 @@
+# veille — the user's entry points. Every target sets up .venv first if needed.
+
+SEEDS ?= seeds/outlets.toml
+DB ?= data/archive.db
+OUTLET ?=
+SINCE ?=
+SCRAPY_ARGS ?=
+PORT ?= 8001
+HOST ?= 127.0.0.1
+Q ?=
+LIMIT ?= 10
+DEMO_PORT ?= 8765
+DEMO_DB ?= data/demo.db
+PYTEST_ARGS ?=
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
+
+# The demo outlet is ours and on loopback: no need to be polite to it.
+DEMO_SCRAPY_ARGS := -s AUTOTHROTTLE_ENABLED=False -s DOWNLOAD_DELAY=0 \
+	-s CONCURRENT_REQUESTS_PER_DOMAIN=8
+
+.PHONY: help install crawl serve search demo demo-server test lint stats
+
+help:
+	@echo "make demo                 crawl the bundled demo outlet and browse it in Datasette"
+	@echo "make test                 run the test suite"
+	@echo "make crawl [OUTLET=slug] [SINCE=YYYY-MM-DD] [SEEDS=..] [DB=..] [SCRAPY_ARGS=..]"
+	@echo "make serve [DB=..] [PORT=8001] [HOST=127.0.0.1]"
+	@echo "make search Q='...' [DB=..] [LIMIT=10]"
+	@echo "make stats [DB=..]"
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+install: $(STAMP)
+
+crawl: $(STAMP)
+	$(PY) -m crawler --seeds "$(SEEDS)" --db "$(DB)" --outlet "$(OUTLET)" --since "$(SINCE)" \
+		$(SCRAPY_ARGS)
+
+serve: $(STAMP)
+	$(PY) -m archive serve --db "$(DB)" --host "$(HOST)" --port "$(PORT)"
+
+search: $(STAMP)
+	@test -n "$(Q)" || { echo 'usage: make search Q="words"' >&2; exit 2; }
+	@$(PY) -m archive search --db "$(DB)" --limit "$(LIMIT)" -- "$(Q)"
+
+stats: $(STAMP)
+	@$(PY) -m archive stats --db "$(DB)"
+
+demo-server: $(STAMP)
+	$(PY) tests/fixtures/demo_outlet/server.py --port $(DEMO_PORT)
+
+# Serve the demo outlet, crawl it into $(DEMO_DB), then publish it; Ctrl-C stops both.
+demo: $(STAMP)
+	@mkdir -p data
+	@$(PY) tests/fixtures/demo_outlet/server.py --port $(DEMO_PORT) & server=$$!; \
+	trap 'kill $$server 2>/dev/null' EXIT INT TERM; \
+	$(PY) -c "import socket,time,sys; \
+	[time.sleep(0.1) for _ in range(100) if socket.socket().connect_ex(('127.0.0.1', $(DEMO_PORT)))]"; \
+	$(PY) -m crawler --seeds tests/fixtures/demo_outlet/outlets.toml --db "$(DEMO_DB)" \
+		$(DEMO_SCRAPY_ARGS) $(SCRAPY_ARGS) -L WARNING || exit $$?; \
+	$(PY) -m archive search --db "$(DEMO_DB)" --limit 3 Karabakh; \
+	$(PY) -m archive serve --db "$(DEMO_DB)" --host "$(HOST)" --port "$(PORT)"
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+
+test: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m pytest $(PYTEST_ARGS)

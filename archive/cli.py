@@ -1,0 +1,118 @@
+"""`python -m archive`: the archive's command line (search, stats, seeds check)."""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import sys
+import textwrap
+from pathlib import Path
+
+from archive.search import MARK_END, MARK_START, search
+from archive.seeds import SeedsError, load_seeds, select_outlets
+
+
+def _highlight(snippet: str, tty: bool) -> str:
+    start, end = ("\x1b[1;33m", "\x1b[0m") if tty else ("**", "**")
+    return " ".join(snippet.split()).replace(MARK_START, start).replace(MARK_END, end)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    if not Path(args.db).exists():
+        print(
+            f"error: no archive at {args.db} (run `make crawl` or `make demo` first)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        hits = search(
+            args.db, args.query, limit=args.limit, outlet=args.outlet, newest_first=args.newest
+        )
+    except sqlite3.Error as exc:
+        print(f"error: search failed: {exc}", file=sys.stderr)
+        return 2
+    if not hits:
+        print(f"No article matches {args.query!r}.")
+        return 0
+    tty = sys.stdout.isatty()
+    for number, hit in enumerate(hits, 1):
+        day = (hit.published or "no date")[:10]
+        print(f"{number:>2}. {hit.title or '(untitled)'}")
+        print(f"    {hit.outlet} · {day} · {hit.url}")
+        wrapped = textwrap.fill(
+            _highlight(hit.snippet, tty), width=96, initial_indent="    ", subsequent_indent="    "
+        )
+        print(wrapped)
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    conn = sqlite3.connect(f"file:{Path(args.db).resolve()}?mode=ro", uri=True)
+    rows = conn.execute(
+        "select outlet, count(*), min(published), max(published) from articles "
+        "group by outlet order by outlet"
+    ).fetchall()
+    print(f"{'outlet':<24} {'articles':>8}  first published  last published")
+    for outlet, count, first, last in rows:
+        print(f"{outlet:<24} {count:>8}  {(first or '')[:10]:<15}  {(last or '')[:10]}")
+    run = conn.execute(
+        "select id, status, started, finished, discovered, fetched, archived, skipped, failed "
+        "from runs order by id desc limit 1"
+    ).fetchone()
+    if run:
+        print(
+            f"last run {run[0]} ({run[1]}, {run[2]} → {run[3]}): discovered {run[4]}, "
+            f"fetched {run[5]}, archived {run[6]}, skipped {run[7]}, failed {run[8]}"
+        )
+    return 0
+
+
+def cmd_seeds(args: argparse.Namespace) -> int:
+    try:
+        outlets = select_outlets(load_seeds(args.seeds), args.outlet or None)
+    except SeedsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for outlet in outlets:
+        print(f"{outlet.slug:<20} {outlet.name:<32} {outlet.homepage}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from archive.serve import serve
+
+    return serve(args.db, host=args.host, port=args.port)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m archive", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    found = commands.add_parser("search", help="full-text search of an archive")
+    found.add_argument("query", help='words, "a phrase", prefix*, OR, -excluded')
+    found.add_argument("--db", default="data/archive.db")
+    found.add_argument("--limit", type=int, default=10)
+    found.add_argument("--outlet", default="")
+    found.add_argument("--newest", action="store_true", help="newest first instead of best first")
+    found.set_defaults(func=cmd_search)
+
+    stats = commands.add_parser("stats", help="articles per outlet and the last run")
+    stats.add_argument("--db", default="data/archive.db")
+    stats.set_defaults(func=cmd_stats)
+
+    seeds = commands.add_parser("seeds", help="check a seeds file and list its outlets")
+    seeds.add_argument("seeds", nargs="?", default="seeds/outlets.toml")
+    seeds.add_argument("--outlet", default="")
+    seeds.set_defaults(func=cmd_seeds)
+
+    served = commands.add_parser("serve", help="publish an archive with Datasette")
+    served.add_argument("--db", default="data/archive.db")
+    served.add_argument("--host", default="127.0.0.1")
+    served.add_argument("--port", type=int, default=8001)
+    served.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)

@@ -1,0 +1,242 @@
+"""The archive's single entry point: a raw page in, fetch and article rows out.
+
+A live crawl, a re-extraction, a WARC import and a distributed writer all call
+`Archive.ingest(page)`; only the source of the pages differs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from archive.dates import day_of
+from archive.extract import Extracted, extract
+from archive.page import RawPage
+from archive.store import as_json_list, now_iso, open_db, upsert_outlets
+from archive.urls import canonical_url, host_of, url_key
+
+logger = logging.getLogger(__name__)
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+@dataclass
+class Outcome:
+    """What became of one page."""
+
+    kind: str  # archived | duplicate | not-article | skipped | failed | recorded
+    article_id: int | None = None
+    reason: str | None = None
+
+
+@dataclass
+class RunCounts:
+    discovered: int = 0
+    fetched: int = 0
+    archived: int = 0
+    skipped: int = 0
+    failed: int = 0
+    requests: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+def text_hash(title: str | None, text: str) -> str:
+    normalised = " ".join(f"{title or ''}\n{text}".split()).lower()
+    return hashlib.sha256(normalised.encode()).hexdigest()
+
+
+class Archive:
+    """One archive database, opened for writing."""
+
+    def __init__(self, path: str | Path, outlets: Iterable[Any] = ()):
+        self.path = Path(path)
+        self.db = open_db(self.path)
+        outlets = list(outlets)
+        if outlets:
+            upsert_outlets(self.db, outlets)
+        self.outcomes: Counter[str] = Counter()
+
+    # -- runs ---------------------------------------------------------------
+
+    def start_run(self, outlets: list[str], since: date | None = None) -> int:
+        table = self.db["runs"]
+        table.insert(
+            {
+                "started": now_iso(),
+                "status": "running",
+                "outlets": json.dumps(outlets),
+                "since": since.isoformat() if since else None,
+                "pid": os.getpid(),
+            }
+        )
+        return table.last_pk
+
+    def finish_run(self, run_id: int, status: str, counts: RunCounts) -> None:
+        self.db["runs"].update(
+            run_id,
+            {
+                "finished": now_iso(),
+                "status": status,
+                "discovered": counts.discovered,
+                "fetched": counts.fetched,
+                "archived": counts.archived,
+                "skipped": counts.skipped,
+                "failed": counts.failed,
+                "requests": counts.requests,
+                "failures": json.dumps(counts.failures, ensure_ascii=False)
+                if counts.failures
+                else None,
+            },
+        )
+
+    # -- lookups used by the crawler ---------------------------------------
+
+    def article_id_for(self, url: str) -> int | None:
+        row = self.db.execute(
+            "select article_id from article_urls where url_key = ?", [url_key(url)]
+        ).fetchone()
+        return row[0] if row else None
+
+    def is_known(self, url: str) -> bool:
+        """Has an article already been archived under this URL (or a variant of it)?"""
+        return self.article_id_for(url) is not None
+
+    def touch(self, url: str, seen_at: str | None = None) -> None:
+        """Record that a known article was listed again (feed, sitemap, section)."""
+        article_id = self.article_id_for(url)
+        if article_id is not None:
+            self.db.execute(
+                "update articles set last_seen = ? where id = ?", [seen_at or now_iso(), article_id]
+            )
+
+    # -- the entry point ----------------------------------------------------
+
+    def ingest(
+        self, page: RawPage, run_id: int | None = None, since: date | None = None
+    ) -> Outcome:
+        """Record one fetch and, for an article page, extract and store the article."""
+        outcome = self._judge(page, since)
+        self._record_fetch(page, run_id, outcome)
+        self.outcomes[outcome.kind] += 1
+        return outcome
+
+    def _judge(self, page: RawPage, since: date | None) -> Outcome:
+        if page.error or page.status is None:
+            return Outcome("failed", reason=page.error or "no response")
+        if page.status >= 400:
+            return Outcome("failed", reason=f"HTTP {page.status}")
+        if page.role != "article":
+            return Outcome("recorded")
+        content_type = page.content_type.split(";")[0].strip().lower()
+        if content_type and content_type not in HTML_TYPES:
+            return Outcome("not-article", reason=f"content type {content_type}")
+        page_url = page.final_url or page.url
+        extracted = extract(
+            page.body,
+            page_url,
+            page.content_type,
+            hint_title=page.hint_title,
+            hint_published=page.hint_published,
+        )
+        if not extracted.is_article:
+            return Outcome("not-article", reason=extracted.reason)
+        canonical = self._canonical(page, extracted)
+        published_day = day_of(extracted.published)
+        if since and published_day and published_day < since:
+            return Outcome("skipped", reason=f"published {published_day} before {since}")
+        variants = [canonical, page.url, page_url]
+        with self.db.conn:
+            existing = next(filter(None, (self.article_id_for(u) for u in variants)), None)
+            if existing is not None:
+                self._remember_urls(existing, variants)
+                self.db.execute(
+                    "update articles set last_seen = ? where id = ?", [page.fetched_at, existing]
+                )
+                return Outcome("duplicate", existing, reason="already archived")
+            article_id = self._insert_article(page, canonical, extracted)
+            self._remember_urls(article_id, variants)
+        return Outcome("archived", article_id)
+
+    def _canonical(self, page: RawPage, extracted: Extracted) -> str:
+        page_url = page.final_url or page.url
+        fallback = canonical_url(page_url) or page_url
+        if extracted.canonical:
+            declared = canonical_url(extracted.canonical, base=page_url)
+            # A canonical link pointing off-site is a mistake or a trick; keep ours.
+            if declared and host_of(declared) == host_of(fallback):
+                return declared
+        return fallback
+
+    def _insert_article(self, page: RawPage, url: str, ex: Extracted) -> int:
+        table = self.db["articles"]
+        table.insert(
+            {
+                "url": url,
+                "outlet": page.outlet,
+                "title": ex.title,
+                "text": ex.text,
+                "published": ex.published,
+                "published_month": ex.published[:7] if ex.published else None,
+                "published_source": ex.published_source,
+                "modified": ex.modified,
+                "authors": as_json_list(ex.authors),
+                "credits": as_json_list(ex.credits),
+                "description": ex.description,
+                "sitename": ex.sitename,
+                "categories": as_json_list(ex.categories),
+                "tags": as_json_list(ex.tags),
+                "image": ex.image,
+                "language": ex.language,
+                "language_source": ex.language_source,
+                "word_count": ex.word_count,
+                "hash": text_hash(ex.title, ex.text),
+                "found_via": page.found_via,
+                "first_seen": page.fetched_at,
+                "last_seen": page.fetched_at,
+            }
+        )
+        return table.last_pk
+
+    def _remember_urls(self, article_id: int, urls: Iterable[str]) -> None:
+        rows = {}
+        for url in urls:
+            canonical = canonical_url(url) or url
+            rows[url_key(canonical)] = {
+                "url_key": url_key(canonical),
+                "url": canonical,
+                "article_id": article_id,
+            }
+        self.db["article_urls"].insert_all(rows.values(), pk="url_key", ignore=True)
+
+    def _record_fetch(self, page: RawPage, run_id: int | None, outcome: Outcome) -> None:
+        self.db["fetches"].insert(
+            {
+                "run_id": run_id,
+                "url": page.url,
+                "final_url": page.final_url if page.final_url != page.url else None,
+                "outlet": page.outlet,
+                "role": page.role,
+                "found_via": page.found_via or None,
+                "status": page.status,
+                "fetched_at": page.fetched_at,
+                "bytes": len(page.body) if page.body else 0,
+                "elapsed_ms": page.elapsed_ms,
+                "content_type": page.content_type or None,
+                "outcome": outcome.kind,
+                "error": outcome.reason
+                if outcome.kind in {"failed", "not-article", "skipped"}
+                else None,
+                "article_id": outcome.article_id,
+            }
+        )
+
+    def close(self) -> None:
+        self.db.conn.close()

@@ -1,0 +1,175 @@
+"""The SQLite archive: schema, and the few writes everything else goes through.
+
+Written with sqlite-utils. WAL mode lets Datasette read while a crawl writes.
+The schema is the contract of DESIGN.md; columns are only ever added.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+FTS_TOKENIZE = "unicode61 remove_diacritics 2"
+
+ARTICLE_COLUMNS: dict[str, Any] = {
+    "id": int,
+    "url": str,
+    "outlet": str,
+    "title": str,
+    "text": str,
+    "published": str,
+    "published_month": str,
+    "published_source": str,
+    "modified": str,
+    "authors": str,
+    "credits": str,
+    "description": str,
+    "sitename": str,
+    "categories": str,
+    "tags": str,
+    "image": str,
+    "language": str,
+    "language_source": str,
+    "word_count": int,
+    "hash": str,
+    "found_via": str,
+    "first_seen": str,
+    "last_seen": str,
+    "run_id": int,
+}
+
+FETCH_COLUMNS: dict[str, Any] = {
+    "id": int,
+    "run_id": int,
+    "url": str,
+    "final_url": str,
+    "outlet": str,
+    "role": str,
+    "found_via": str,
+    "status": int,
+    "fetched_at": str,
+    "bytes": int,
+    "elapsed_ms": int,
+    "content_type": str,
+    "outcome": str,
+    "error": str,
+    "article_id": int,
+}
+
+RUN_COLUMNS: dict[str, Any] = {
+    "id": int,
+    "started": str,
+    "finished": str,
+    "status": str,
+    "outlets": str,
+    "since": str,
+    "discovered": int,
+    "fetched": int,
+    "archived": int,
+    "skipped": int,
+    "failed": int,
+    "requests": int,
+    "failures": str,
+    "pid": int,
+}
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def open_db(path: str | Path) -> sqlite_utils.Database:
+    """Open (creating if needed) an archive database with its schema in place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite_utils.Database(path)
+    db.execute("PRAGMA busy_timeout = 30000")
+    db.enable_wal()
+    db.execute("PRAGMA synchronous = NORMAL")
+    ensure_schema(db)
+    return db
+
+
+def ensure_schema(db: sqlite_utils.Database) -> None:
+    db["outlets"].create(
+        {
+            "slug": str,
+            "name": str,
+            "homepage": str,
+            "language": str,
+            "country": str,
+            "domains": str,
+        },
+        pk="slug",
+        if_not_exists=True,
+    )
+    db["runs"].create(RUN_COLUMNS, pk="id", if_not_exists=True)
+    articles = db["articles"]
+    if not articles.exists():
+        articles.create(
+            ARTICLE_COLUMNS,
+            pk="id",
+            not_null={"url", "outlet"},
+            foreign_keys=[("outlet", "outlets", "slug")],
+        )
+        articles.create_index(["url"], unique=True)
+        articles.create_index(["outlet", "published"])
+        articles.create_index(["published"])
+        articles.create_index(["first_seen"])
+        articles.enable_fts(
+            ["title", "text"], fts_version="FTS5", tokenize=FTS_TOKENIZE, create_triggers=True
+        )
+    else:
+        _add_missing_columns(articles, ARTICLE_COLUMNS)
+    urls = db["article_urls"]
+    if not urls.exists():
+        # Every URL an article was met under (feed link, AMP, tracking variants,
+        # rel=canonical): the key that stops a second fetch of the same article.
+        urls.create(
+            {"url_key": str, "url": str, "article_id": int},
+            pk="url_key",
+            foreign_keys=[("article_id", "articles", "id")],
+        )
+        urls.create_index(["article_id"])
+    fetches = db["fetches"]
+    if not fetches.exists():
+        fetches.create(FETCH_COLUMNS, pk="id", foreign_keys=[("run_id", "runs", "id")])
+        fetches.create_index(["run_id"])
+        fetches.create_index(["url"])
+        fetches.create_index(["outlet", "fetched_at"])
+    else:
+        _add_missing_columns(fetches, FETCH_COLUMNS)
+
+
+def _add_missing_columns(table: sqlite_utils.db.Table, columns: dict[str, Any]) -> None:
+    existing = set(table.columns_dict)
+    for name, kind in columns.items():
+        if name not in existing:
+            table.add_column(name, kind)
+
+
+def upsert_outlets(db: sqlite_utils.Database, outlets: Iterable[Any]) -> None:
+    db["outlets"].upsert_all(
+        (
+            {
+                "slug": o.slug,
+                "name": o.name,
+                "homepage": o.homepage,
+                "language": o.language,
+                "country": o.country,
+                "domains": json.dumps(list(o.all_domains)),
+            }
+            for o in outlets
+        ),
+        pk="slug",
+    )
+
+
+def as_json_list(values: Iterable[str]) -> str | None:
+    values = [v for v in values if v]
+    return json.dumps(values, ensure_ascii=False) if values else None

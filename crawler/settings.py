@@ -1,0 +1,66 @@
+"""Scrapy settings for veille.
+
+Defaults are polite on purpose: the outlets we watch are real newsrooms, and a
+monitor that gets blocked sees nothing. Lift limits for a local benchmark with
+`make crawl SCRAPY_ARGS="-s NAME=VALUE ..."`, never in this file.
+"""
+
+import os
+
+from archive import __version__
+
+BOT_NAME = "veille"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# One User-Agent, set here only. The contact URL lets an outlet's admin reach
+# whoever runs the crawl; set VEILLE_CONTACT to your own page or mailto: link.
+CONTACT_URL = os.environ.get("VEILLE_CONTACT", "https://github.com/veille-archive/veille")
+USER_AGENT = f"veille/{__version__} (outlet-monitoring archive; +{CONTACT_URL})"
+
+ROBOTSTXT_OBEY = True
+
+# At most 2 connections per site, as a reader with two tabs would; AutoThrottle
+# then spaces requests by the site's own response times.
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0.25
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+
+# Retries with exponential backoff; Retry-After is honoured (see middlewares.py).
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [408, 429, 500, 502, 503, 504, 522, 524]
+RETRY_BACKOFF_BASE = 2.0  # seconds before the first retry; doubled each time
+RETRY_BACKOFF_MAX = 120.0  # a Retry-After longer than this gives up on the URL for this run
+
+DOWNLOAD_TIMEOUT = 30
+# A news article is well under 2 MB; 10 MB bounds what a hostile page can cost.
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+REDIRECT_MAX_TIMES = 5
+
+# Cookies are not needed to read news, and a cookie jar grows with every site.
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.ArchivePipeline": 300,
+}
+
+# Discovery bounds: how far section pages are followed, so that calendars,
+# endless pagination and search pages cannot keep a crawl busy.
+VEILLE_HUB_DEPTH = 2  # homepage → section → its pagination
+VEILLE_MAX_HUBS_PER_OUTLET = 300
+VEILLE_MAX_PAGINATION = 50
+VEILLE_FOLLOW_ARTICLE_LINKS = True  # related-article links on article pages
+
+LOG_LEVEL = "INFO"
+LOG_FORMAT = "%(asctime)s [%(name)s] %(levelname)s: %(message)s"

@@ -1,0 +1,368 @@
+"""The one generic spider: every outlet is crawled the same way.
+
+From an outlet's homepage alone it finds robots.txt `Sitemap:` lines, sitemap
+indexes (gzipped or not, Google News ones included), RSS/Atom/JSON feeds, and
+section pages with their pagination. Article candidates are canonicalised,
+checked against the archive (an article archived once is not fetched again)
+and against SINCE, then fetched once. Every fetch, good or failed, leaves as a
+RawPage item for the archive pipeline.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import urljoin
+
+import scrapy
+from scrapy import signals
+from scrapy.http import Response
+from scrapy.linkextractors import LinkExtractor
+from twisted.python.failure import Failure
+
+from archive.ingest import Archive
+from archive.page import RawPage
+from archive.seeds import Outlet, load_seeds, select_outlets
+from archive.urls import canonical_url, url_key
+from crawler.discovery.entries import Entry
+from crawler.discovery.feeds import feed_urls_in_html, looks_like_feed, parse_feed
+from crawler.discovery.links import (
+    date_in_url,
+    is_trap,
+    looks_like_article,
+    looks_like_hub,
+    page_is_article,
+    pagination_number,
+)
+from crawler.discovery.sitemaps import parse_sitemap, sitemaps_from_robots
+from crawler.failures import describe_failure, quiet_network_tracebacks
+
+logger = logging.getLogger(__name__)
+
+# Sitemap locations to try when robots.txt names none: the conventional one,
+# and WordPress's own (5.5+). Yoast's index answers at the first one too.
+GUESSED_SITEMAPS = ("/sitemap.xml", "/wp-sitemap.xml")
+PAGE_IN_PATH = re.compile(r"/page/\d+/?$")
+
+
+def listing_base(url: str) -> str:
+    """A listing's URL without its page number: /category/x/page/3/ → /category/x/."""
+    url = PAGE_IN_PATH.sub("/", url.split("?", 1)[0])
+    return url.rstrip("/")
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def parse_since(value: str | date | None) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"SINCE must be a date as YYYY-MM-DD, got {value!r}") from exc
+
+
+class OutletsSpider(scrapy.Spider):
+    name = "outlets"
+
+    def __init__(
+        self,
+        seeds: str = "seeds/outlets.toml",
+        db: str = "data/archive.db",
+        outlet: str | None = None,
+        since: str | None = None,
+        **kwargs: Any,
+    ):
+        super().__init__(**kwargs)
+        self.seeds_path = seeds
+        self.db_path = db
+        self.outlets: list[Outlet] = select_outlets(load_seeds(seeds), outlet or None)
+        self.since = parse_since(since)
+        self.discovered: set[str] = set()
+        self.stats_by_outlet: dict[str, Counter[str]] = {o.slug: Counter() for o in self.outlets}
+        self.hubs_seen: Counter[str] = Counter()
+        self.outlet_failures: list[str] = []
+        self.archive = None
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> OutletsSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        spider.hub_depth = settings.getint("VEILLE_HUB_DEPTH", 2)
+        spider.max_hubs = settings.getint("VEILLE_MAX_HUBS_PER_OUTLET", 300)
+        spider.max_pagination = settings.getint("VEILLE_MAX_PAGINATION", 50)
+        spider.follow_article_links = settings.getbool("VEILLE_FOLLOW_ARTICLE_LINKS", True)
+        crawler.signals.connect(spider._opened, signal=signals.spider_opened)
+        quiet_network_tracebacks()
+        return spider
+
+    def _opened(self, spider: scrapy.Spider) -> None:
+        # The archive pipeline normally hands its handle over before this runs.
+        if self.archive is None:
+            self.archive = Archive(self.db_path, self.outlets)
+
+    # -- start ----------------------------------------------------------------
+
+    async def start(self):
+        for outlet in self.outlets:
+            base = outlet.homepage
+            yield self._request(
+                urljoin(base, "/robots.txt"),
+                outlet,
+                "robots",
+                self.parse_robots,
+                meta={"dont_obey_robotstxt": True},
+            )
+            yield self._request(base, outlet, "homepage", self.parse_hub, depth=0)
+            for feed in outlet.feeds:
+                yield self._request(feed, outlet, "feed", self.parse_feed, found_via="seeds")
+            for sitemap in outlet.sitemaps:
+                yield self._request(
+                    sitemap, outlet, "sitemap", self.parse_sitemap, found_via="seeds"
+                )
+
+    def _request(
+        self,
+        url: str,
+        outlet: Outlet,
+        role: str,
+        callback,
+        found_via: str = "",
+        depth: int = 0,
+        meta: dict | None = None,
+        **hints: Any,
+    ) -> scrapy.Request:
+        return scrapy.Request(
+            url,
+            callback=callback,
+            errback=self.on_error,
+            meta={
+                "outlet": outlet.slug,
+                "role": role,
+                "found_via": found_via,
+                "hub_depth": depth,
+                "hints": hints,
+                **(meta or {}),
+            },
+        )
+
+    def _outlet(self, response_or_request) -> Outlet:
+        slug = response_or_request.meta["outlet"]
+        return next(o for o in self.outlets if o.slug == slug)
+
+    def _page(self, response: Response, role: str | None = None) -> RawPage:
+        meta = response.meta
+        hints = meta.get("hints") or {}
+        return RawPage(
+            url=meta.get("redirect_urls", [response.url])[0],
+            final_url=response.url,
+            outlet=meta["outlet"],
+            role=role or meta["role"],
+            status=response.status,
+            headers={
+                k.decode("latin-1"): b", ".join(v).decode("latin-1")
+                for k, v in response.headers.items()
+            },
+            body=response.body,
+            fetched_at=utc_now(),
+            found_via=meta.get("found_via", ""),
+            hint_title=hints.get("title"),
+            hint_published=hints.get("published"),
+            elapsed_ms=int(meta["download_latency"] * 1000) if "download_latency" in meta else None,
+        )
+
+    # -- callbacks --------------------------------------------------------------
+
+    def parse_robots(self, response: Response):
+        outlet = self._outlet(response)
+        yield self._page(response)
+        sitemaps = sitemaps_from_robots(response.body, response.url)
+        if not sitemaps:
+            sitemaps = [urljoin(outlet.homepage, path) for path in GUESSED_SITEMAPS]
+            found_via = "guess"
+        else:
+            found_via = "robots"
+        for url in sitemaps:
+            if self._allowed(outlet, url):
+                yield self._request(url, outlet, "sitemap", self.parse_sitemap, found_via=found_via)
+
+    def parse_sitemap(self, response: Response):
+        outlet = self._outlet(response)
+        yield self._page(response)
+        doc = parse_sitemap(response.body, response.url, self.settings.getint("DOWNLOAD_MAXSIZE"))
+        if doc.kind == "sitemapindex":
+            for entry in doc.entries:
+                if self.since and entry.modified and entry.modified.date() < self.since:
+                    self._count(outlet, "sitemaps_skipped_since")
+                    continue
+                if self._allowed(outlet, entry.url):
+                    yield self._request(
+                        entry.url, outlet, "sitemap", self.parse_sitemap, found_via="sitemapindex"
+                    )
+        elif doc.kind == "urlset":
+            for entry in doc.entries:
+                if self._is_article_link(outlet, entry.url) or entry.via == "news-sitemap":
+                    yield from self._candidate(outlet, entry.url, entry.via or "sitemap", entry)
+                elif looks_like_hub(entry.url, outlet.homepage):
+                    # Category sitemaps list sections: crawl them as listings.
+                    yield from self._hub_request(outlet, entry.url, depth=1)
+        elif looks_like_feed(response.body, response.headers.get("Content-Type", b"").decode()):
+            # Some outlets list their RSS feed as a sitemap; take it for what it is.
+            yield from self._feed_entries(outlet, response)
+
+    def parse_feed(self, response: Response):
+        outlet = self._outlet(response)
+        yield self._page(response)
+        yield from self._feed_entries(outlet, response)
+
+    def _feed_entries(self, outlet: Outlet, response: Response):
+        for entry in parse_feed(response.body, response.url):
+            yield from self._candidate(outlet, entry.url, entry.via or "feed", entry)
+
+    def parse_hub(self, response: Response):
+        outlet = self._outlet(response)
+        depth = response.meta.get("hub_depth", 0)
+        if response.meta["role"] == "hub" and page_is_article(response.body):
+            # A link that looked like a section turned out to be an article.
+            yield self._page(response, role="article")
+            return
+        yield self._page(response)
+        if depth == 0:
+            for feed in feed_urls_in_html(response.body, response.url):
+                if self._allowed(outlet, feed):
+                    yield self._request(feed, outlet, "feed", self.parse_feed, found_via="html")
+        new_candidates = 0  # articles this page adds to the crawl
+        hubs = []
+        for link in self._links(outlet, response):
+            if self._is_article_link(outlet, link):
+                for request in self._candidate(outlet, link, "section"):
+                    new_candidates += 1
+                    yield request
+            elif looks_like_hub(link, outlet.homepage):
+                hubs.append(link)
+        page_number = pagination_number(response.url) or 1
+        if page_number > 1 and new_candidates == 0:
+            return  # a listing page with nothing new to fetch: its pagination ends here
+        for hub in hubs:
+            number = pagination_number(hub)
+            is_next_page = (
+                number is not None
+                and number > page_number
+                and listing_base(hub) == listing_base(response.url)
+            )
+            if not is_next_page and depth >= self.hub_depth:
+                continue
+            if number is not None and number > self.max_pagination:
+                self._count(outlet, "pagination_over_limit")
+                continue
+            yield from self._hub_request(outlet, hub, depth if is_next_page else depth + 1)
+
+    def _hub_request(self, outlet: Outlet, url: str, depth: int):
+        if self.hubs_seen[outlet.slug] >= self.max_hubs:
+            self._count(outlet, "hubs_over_limit")
+            return
+        self.hubs_seen[outlet.slug] += 1
+        yield self._request(url, outlet, "hub", self.parse_hub, found_via="section", depth=depth)
+
+    def parse_article(self, response: Response):
+        outlet = self._outlet(response)
+        yield self._page(response)
+        if self.follow_article_links:
+            for link in self._links(outlet, response):
+                if self._is_article_link(outlet, link):
+                    yield from self._candidate(outlet, link, "related")
+
+    def on_error(self, failure: Failure):
+        request = failure.request
+        outlet = self._outlet(request)
+        response = getattr(failure.value, "response", None)
+        reason = describe_failure(failure)
+        role = request.meta.get("role")
+        if role in {"homepage", "robots"} and response is None:
+            message = f"outlet {outlet.slug}: {role} {request.url} unreachable: {reason}"
+            self.logger.error(message)
+            if role == "homepage":
+                self.outlet_failures.append(message)
+        else:
+            self.logger.warning("%s %s failed: %s", role, request.url, reason)
+        hints = request.meta.get("hints") or {}
+        yield RawPage(
+            url=request.meta.get("redirect_urls", [request.url])[0],
+            final_url=response.url if response is not None else None,
+            outlet=outlet.slug,
+            role=role,
+            status=response.status if response is not None else None,
+            headers={},
+            body=b"",
+            error=reason,
+            fetched_at=utc_now(),
+            found_via=request.meta.get("found_via", ""),
+            hint_title=hints.get("title"),
+            hint_published=hints.get("published"),
+        )
+
+    # -- discovery helpers ------------------------------------------------------
+
+    def _links(self, outlet: Outlet, response: Response) -> list[str]:
+        if not hasattr(response, "text"):
+            return []
+        extractor = LinkExtractor(allow_domains=list(outlet.all_domains), unique=True)
+        links = []
+        for link in extractor.extract_links(response):
+            url = canonical_url(link.url)
+            if url and self._allowed(outlet, url) and not is_trap(url):
+                links.append(url)
+        return links
+
+    def _is_article_link(self, outlet: Outlet, url: str) -> bool:
+        """An article by the outlet's own pattern, or by the generic URL heuristics."""
+        if outlet.article_pattern is not None:
+            # A pattern scopes the outlet's articles; sections inside that scope stay sections.
+            return bool(outlet.article_pattern.search(url)) and not looks_like_hub(
+                url, outlet.homepage
+            )
+        return looks_like_article(url)
+
+    def _allowed(self, outlet: Outlet, url: str) -> bool:
+        return outlet.owns(url) and not outlet.excluded(url)
+
+    def _candidate(self, outlet: Outlet, raw_url: str, via: str, entry: Entry | None = None):
+        url = canonical_url(raw_url)
+        if not url or not self._allowed(outlet, url) or is_trap(url):
+            return
+        if outlet.article_pattern and not outlet.article_pattern.search(url):
+            return
+        key = url_key(url)
+        if key in self.discovered:
+            return
+        self.discovered.add(key)
+        self._count(outlet, "discovered")
+        published = entry.published if entry else None
+        listed_day = published.date() if published else date_in_url(url)
+        if self.since and listed_day and listed_day < self.since:
+            self._count(outlet, "skipped_since")
+            return
+        if self.archive.is_known(url):
+            self._count(outlet, "skipped_known")
+            self.archive.touch(url)
+            return
+        yield self._request(
+            url,
+            outlet,
+            "article",
+            self.parse_article,
+            found_via=via,
+            title=entry.title if entry else None,
+            published=published.isoformat() if published else None,
+        )
+
+    def _count(self, outlet: Outlet, key: str) -> None:
+        self.stats_by_outlet[outlet.slug][key] += 1
+        self.crawler.stats.inc_value(f"veille/{key}")
