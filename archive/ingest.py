@@ -131,6 +131,9 @@ class Archive:
     def _judge(self, page: RawPage, since: date | None) -> Outcome:
         if page.error or page.status is None:
             return Outcome("failed", reason=page.error or "no response")
+        if page.status in (404, 410) and (page.role == "robots" or page.found_via == "guess"):
+            # Not having a robots.txt or a sitemap at a guessed location is normal.
+            return Outcome("recorded", reason=f"HTTP {page.status}: none here")
         if page.status >= 400:
             return Outcome("failed", reason=f"HTTP {page.status}")
         if page.role != "article":

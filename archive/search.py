@@ -59,7 +59,8 @@ def fts_query(query: str) -> str:
             parts.append(quoted)
     while parts and parts[-1] in OPERATORS:
         parts.pop()
-    return " ".join(parts)
+    # An empty phrase matches nothing, where an empty MATCH would be a syntax error.
+    return " ".join(parts) or '""'
 
 
 SEARCH_SQL = """
@@ -94,7 +95,7 @@ def search(
 ) -> list[Hit]:
     """Best matches for a query: by relevance (bm25), or newest first."""
     match = fts_query(query)
-    if not match:
+    if match == '""':
         return []
     uri = f"file:{Path(db_path).resolve()}?mode=ro"
     conn = sqlite3.connect(uri, uri=True)

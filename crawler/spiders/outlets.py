@@ -118,7 +118,8 @@ class OutletsSpider(scrapy.Spider):
                 outlet,
                 "robots",
                 self.parse_robots,
-                meta={"dont_obey_robotstxt": True},
+                # A missing robots.txt still sends us to the conventional sitemaps.
+                meta={"dont_obey_robotstxt": True, "handle_httpstatus_list": [404, 410]},
             )
             yield self._request(base, outlet, "homepage", self.parse_hub, depth=0)
             for feed in outlet.feeds:
@@ -183,7 +184,9 @@ class OutletsSpider(scrapy.Spider):
     def parse_robots(self, response: Response):
         outlet = self._outlet(response)
         yield self._page(response)
-        sitemaps = sitemaps_from_robots(response.body, response.url)
+        sitemaps = (
+            sitemaps_from_robots(response.body, response.url) if response.status == 200 else []
+        )
         if not sitemaps:
             sitemaps = [urljoin(outlet.homepage, path) for path in GUESSED_SITEMAPS]
             found_via = "guess"
@@ -313,7 +316,9 @@ class OutletsSpider(scrapy.Spider):
     def _links(self, outlet: Outlet, response: Response) -> list[str]:
         if not hasattr(response, "text"):
             return []
-        extractor = LinkExtractor(allow_domains=list(outlet.all_domains), unique=True)
+        # Scope is checked by Outlet.owns below: LinkExtractor's allow_domains
+        # compares host:port, which misses outlets served on a port.
+        extractor = LinkExtractor(unique=True)
         links = []
         for link in extractor.extract_links(response):
             url = canonical_url(link.url)
