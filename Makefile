@@ -34,7 +34,9 @@ help:
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@echo "Installing pinned dependencies into $(VENV) (log: $(VENV)/install.log)"
+	@$(PY) -m pip install --disable-pip-version-check -c constraints.txt -e '.[dev]' \
+		> $(VENV)/install.log 2>&1 || { tail -30 $(VENV)/install.log; exit 1; }
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
@@ -64,7 +66,11 @@ demo: $(STAMP)
 	trap 'kill $$server 2>/dev/null' EXIT INT TERM; \
 	$(PY) -c "import socket,time,sys; \
 	[time.sleep(0.1) for _ in range(100) if socket.socket().connect_ex(('127.0.0.1', $(DEMO_PORT)))]"; \
-	$(PY) -m crawler --seeds tests/fixtures/demo_outlet/outlets.toml --db "$(DEMO_DB)" \
+	kill -0 $$server 2>/dev/null || { echo "error: the demo outlet could not start on port \
+	$(DEMO_PORT) (in use? try make demo DEMO_PORT=...)" >&2; exit 1; }; \
+	sed 's/127.0.0.1:8765/127.0.0.1:$(DEMO_PORT)/' tests/fixtures/demo_outlet/outlets.toml \
+		> data/demo-outlets.toml; \
+	$(PY) -m crawler --seeds data/demo-outlets.toml --db "$(DEMO_DB)" \
 		$(DEMO_SCRAPY_ARGS) $(SCRAPY_ARGS) -L WARNING || exit $$?; \
 	$(PY) -m archive search --db "$(DEMO_DB)" --limit 3 Karabakh; \
 	$(PY) -m archive serve --db "$(DEMO_DB)" --host "$(HOST)" --port "$(PORT)"
