@@ -34,6 +34,8 @@ help:
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade "pip>=25" \
+		> /dev/null 2>&1 || true
 	@echo "Installing pinned dependencies into $(VENV) (log: $(VENV)/install.log)"
 	@$(PY) -m pip install --disable-pip-version-check -c constraints.txt -e '.[dev]' \
 		> $(VENV)/install.log 2>&1 || { tail -30 $(VENV)/install.log; exit 1; }
