@@ -51,7 +51,8 @@ def summary_lines(spider: OutletsSpider) -> list[str]:
     for slug, stats in spider.stats_by_outlet.items():
         lines.append(
             f"  {slug}: discovered {stats['discovered']}, already archived "
-            f"{stats['skipped_known']}, older than SINCE {stats['skipped_since']}"
+            f"{stats['skipped_known']}, older than SINCE {stats['skipped_since']}, "
+            f"disallowed by robots.txt {stats['disallowed_by_robots']}"
         )
     if counts.failures:
         lines.append("Failed outlets:")

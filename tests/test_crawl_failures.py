@@ -15,6 +15,7 @@ import pytest
 from conftest import DEMO_OUTLET, ROOT, run_crawl, write_seeds
 
 ARTICLE_PATH = "/2024/05/14/la-turquie-accueille-un-sommet-sur-la-securite-alimentaire/"
+PRIVATE_PATH = "/prive/2024/05/14/une-page-que-robots-txt-interdit-aux-robots/"
 ARTICLE_HTML = """<!doctype html><html lang="fr"><head><meta charset="utf-8">
 <title>La Turquie accueille un sommet sur la sécurité alimentaire – Flaky</title>
 <meta property="og:type" content="article">
@@ -33,6 +34,7 @@ class FlakyOutlet(BaseHTTPRequestHandler):
     """An outlet that answers 429 with Retry-After, then 503, before serving its article."""
 
     hits: ClassVar[list[tuple[float, str, int]]] = []
+    agents: ClassVar[set[str]] = set()
 
     def log_message(self, *args):  # keep test output clean
         pass
@@ -49,6 +51,7 @@ class FlakyOutlet(BaseHTTPRequestHandler):
 
     def do_GET(self):
         path = self.path
+        self.agents.add(self.headers.get("User-Agent", ""))
         tries = sum(1 for _, p, _ in self.hits if p == path)
         if path == ARTICLE_PATH and tries == 0:
             status, headers = 429, {"Retry-After": "2"}
@@ -59,8 +62,11 @@ class FlakyOutlet(BaseHTTPRequestHandler):
         else:
             status, headers = 404, {}
         self.hits.append((time.monotonic(), path, status))
-        if path == "/":
-            self._send(200, f'<html><body><a href="{ARTICLE_PATH}">Sommet</a></body></html>')
+        if path == "/robots.txt":
+            self._send(200, "User-agent: *\nDisallow: /prive/\n")
+        elif path == "/":
+            links = f'<a href="{ARTICLE_PATH}">Sommet</a><a href="{PRIVATE_PATH}">Privé</a>'
+            self._send(200, f"<html><body>{links}</body></html>")
         elif status == 200:
             self._send(200, ARTICLE_HTML.format(paragraphs=PARAGRAPH * 4))
         else:
@@ -102,8 +108,9 @@ def test_unreachable_outlet_is_reported_and_others_are_crawled(tmp_path, demo_ur
     assert errors and "connection refused" in errors[0][0]
 
 
-def test_429_retry_after_and_503_are_retried_with_a_wait(tmp_path):
+def test_polite_crawl_waits_on_429_and_503_and_obeys_robots(tmp_path):
     FlakyOutlet.hits = []
+    FlakyOutlet.agents = set()
     server = ThreadingHTTPServer(("127.0.0.1", 0), FlakyOutlet)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
@@ -125,6 +132,10 @@ def test_429_retry_after_and_503_are_retried_with_a_wait(tmp_path):
     titles = [t for (t,) in conn.execute("select title from articles")]
     conn.close()
     assert titles == ["La Turquie accueille un sommet sur la sécurité alimentaire"]
+    assert not [p for _, p, _ in FlakyOutlet.hits if p.startswith("/prive/")]
+    assert "disallowed by robots.txt 1" in result.stdout
+    (agent,) = FlakyOutlet.agents
+    assert agent.startswith("veille/") and "+http" in agent
 
 
 def crawl_cli(*args: str) -> subprocess.CompletedProcess:

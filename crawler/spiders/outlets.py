@@ -19,6 +19,7 @@ from urllib.parse import urljoin
 
 import scrapy
 from scrapy import signals
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.linkextractors import LinkExtractor
 from twisted.python.failure import Failure
@@ -288,6 +289,11 @@ class OutletsSpider(scrapy.Spider):
         response = getattr(failure.value, "response", None)
         reason = describe_failure(failure)
         role = request.meta.get("role")
+        if failure.check(IgnoreRequest) and "robots.txt" in reason:
+            # Not a fetch at all: the outlet asked us not to, and we did not.
+            self._count(outlet, "disallowed_by_robots")
+            self.logger.info("Not fetched, disallowed by robots.txt: %s", request.url)
+            return
         if role in {"homepage", "robots"} and response is None:
             message = f"outlet {outlet.slug}: {role} {request.url} unreachable: {reason}"
             self.logger.error(message)
