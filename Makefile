@@ -12,6 +12,8 @@ LIMIT ?= 10
 DEMO_PORT ?= 8765
 DEMO_DB ?= data/demo.db
 PYTEST_ARGS ?=
+# The query reaches the shell through the environment, so quotes in it survive.
+export Q
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -52,8 +54,8 @@ serve: $(STAMP)
 	$(PY) -m archive serve --db "$(DB)" --host "$(HOST)" --port "$(PORT)"
 
 search: $(STAMP)
-	@test -n "$(Q)" || { echo 'usage: make search Q="words"' >&2; exit 2; }
-	@$(PY) -m archive search --db "$(DB)" --limit "$(LIMIT)" -- "$(Q)"
+	@test -n "$$Q" || { echo 'usage: make search Q="words"' >&2; exit 2; }
+	@$(PY) -m archive search --db "$(DB)" --limit "$(LIMIT)" -- "$$Q"
 
 stats: $(STAMP)
 	@$(PY) -m archive stats --db "$(DB)"
