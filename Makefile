@@ -11,6 +11,8 @@ Q ?=
 LIMIT ?= 10
 DEMO_PORT ?= 8765
 DEMO_DB ?= data/demo.db
+WARC ?= data/warc
+DEMO_WARC ?= data/demo-warc
 PYTEST_ARGS ?=
 # The query reaches the shell through the environment, so quotes in it survive.
 export Q
@@ -24,7 +26,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum |
 DEMO_SCRAPY_ARGS := -s AUTOTHROTTLE_ENABLED=False -s DOWNLOAD_DELAY=0 \
 	-s CONCURRENT_REQUESTS_PER_DOMAIN=8
 
-.PHONY: help install crawl serve search demo demo-server test lint stats
+.PHONY: help install crawl serve search demo demo-server test lint stats reextract import-warc
 
 help:
 	@echo "make demo                 crawl the bundled demo outlet and browse it in Datasette"
@@ -48,7 +50,7 @@ install: $(STAMP)
 
 crawl: $(STAMP)
 	$(PY) -m crawler --seeds "$(SEEDS)" --db "$(DB)" --outlet "$(OUTLET)" --since "$(SINCE)" \
-		$(SCRAPY_ARGS)
+		--warc "$(WARC)" $(SCRAPY_ARGS)
 
 serve: $(STAMP)
 	$(PY) -m archive serve --db "$(DB)" --host "$(HOST)" --port "$(PORT)"
@@ -74,10 +76,18 @@ demo: $(STAMP)
 	$(DEMO_PORT) (in use? try make demo DEMO_PORT=...)" >&2; exit 1; }; \
 	sed 's/127.0.0.1:8765/127.0.0.1:$(DEMO_PORT)/' tests/fixtures/demo_outlet/outlets.toml \
 		> data/demo-outlets.toml; \
-	$(PY) -m crawler --seeds data/demo-outlets.toml --db "$(DEMO_DB)" \
+	$(PY) -m crawler --seeds data/demo-outlets.toml --db "$(DEMO_DB)" --warc "$(DEMO_WARC)" \
 		$(DEMO_SCRAPY_ARGS) $(SCRAPY_ARGS) -L WARNING || exit $$?; \
 	$(PY) -m archive search --db "$(DEMO_DB)" --limit 3 Karabakh; \
 	$(PY) -m archive serve --db "$(DEMO_DB)" --host "$(HOST)" --port "$(PORT)"
+
+reextract: $(STAMP)
+	$(PY) -m archive reextract --db "$(DB)" --warc "$(WARC)" --seeds "$(SEEDS)" \
+		--outlet "$(OUTLET)" $(if $(SINCE),--since "$(SINCE)")
+
+import-warc: $(STAMP)
+	@test -n "$(FILE)" || { echo 'usage: make import-warc FILE=path/or/dir/or/glob' >&2; exit 2; }
+	$(PY) -m archive import-warc --db "$(DB)" --seeds "$(SEEDS)" -- $(FILE)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -6,10 +6,12 @@ import argparse
 import sqlite3
 import sys
 import textwrap
+from datetime import date
 from pathlib import Path
 
 from archive.search import MARK_END, MARK_START, search
 from archive.seeds import SeedsError, load_seeds, select_outlets
+from archive.warc import warc_files
 
 
 def _highlight(snippet: str, tty: bool) -> str:
@@ -84,6 +86,49 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(args.db, host=args.host, port=args.port)
 
 
+def _since(value: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {value!r}") from None
+
+
+def cmd_reextract(args: argparse.Namespace) -> int:
+    from archive.rebuild import reextract, summary
+
+    if not warc_files(args.warc):
+        print(f"error: no WARC files under {args.warc}", file=sys.stderr)
+        return 2
+    report = reextract(
+        args.db,
+        args.warc,
+        seeds=args.seeds,
+        outlet=args.outlet,
+        since=args.since,
+        workers=args.workers,
+    )
+    print("\n".join(summary(report, "reextract")))
+    return 0
+
+
+def cmd_import_warc(args: argparse.Namespace) -> int:
+    from archive.rebuild import import_warc, summary
+
+    missing = [location for location in args.files if not warc_files(location)]
+    if missing:
+        print(f"error: no WARC files at {', '.join(missing)}", file=sys.stderr)
+        return 2
+    try:
+        report = import_warc(args.files, args.db, args.seeds, workers=args.workers)
+    except SeedsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print("\n".join(summary(report, "import")))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m archive", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -104,6 +149,26 @@ def build_parser() -> argparse.ArgumentParser:
     seeds.add_argument("seeds", nargs="?", default="seeds/outlets.toml")
     seeds.add_argument("--outlet", default="")
     seeds.set_defaults(func=cmd_seeds)
+
+    rebuilt = commands.add_parser(
+        "reextract", help="rebuild articles from the WARC captures with the current extraction"
+    )
+    rebuilt.add_argument("--db", default="data/archive.db")
+    rebuilt.add_argument("--warc", default="data/warc", help="folder holding the captures")
+    rebuilt.add_argument("--seeds", default="seeds/outlets.toml")
+    rebuilt.add_argument("--outlet", default="")
+    rebuilt.add_argument("--since", type=_since, default=None, help="published on or after")
+    rebuilt.add_argument("--workers", type=int, default=None, help="processes (default: cores)")
+    rebuilt.set_defaults(func=cmd_reextract)
+
+    imported = commands.add_parser(
+        "import-warc", help="import external WARC files (e.g. CC-NEWS) for the seeds' outlets"
+    )
+    imported.add_argument("files", nargs="+", help="WARC files, folders or globs")
+    imported.add_argument("--db", default="data/archive.db")
+    imported.add_argument("--seeds", default="seeds/outlets.toml")
+    imported.add_argument("--workers", type=int, default=None)
+    imported.set_defaults(func=cmd_import_warc)
 
     served = commands.add_parser("serve", help="publish an archive with Datasette")
     served.add_argument("--db", default="data/archive.db")

@@ -22,6 +22,7 @@ from archive.extract import Extracted, extract
 from archive.page import RawPage
 from archive.store import as_json_list, now_iso, open_db, upsert_outlets
 from archive.urls import canonical_url, host_of, url_key
+from archive.warc import WarcRef, WarcWriter
 
 logger = logging.getLogger(__name__)
 
@@ -53,23 +54,90 @@ def text_hash(title: str | None, text: str) -> str:
     return hashlib.sha256(normalised.encode()).hexdigest()
 
 
+@dataclass
+class Prepared:
+    """A page after the CPU-bound half of ingest: judged, and extracted if an article."""
+
+    page: RawPage
+    outcome: Outcome | None = None  # set when nothing is to be stored as an article
+    extracted: Extracted | None = None
+
+
+def prepare(page: RawPage, outlet: Any = None) -> Prepared:
+    """Judge and extract one page. Touches no database, so it can run in a worker process."""
+    if page.error or page.status is None:
+        return Prepared(page, Outcome("failed", reason=page.error or "no response"))
+    if page.status in (404, 410) and (page.role == "robots" or page.found_via == "guess"):
+        # Not having a robots.txt or a sitemap at a guessed location is normal.
+        return Prepared(page, Outcome("recorded", reason=f"HTTP {page.status}: none here"))
+    if page.status >= 400:
+        return Prepared(page, Outcome("failed", reason=f"HTTP {page.status}"))
+    if page.role != "article":
+        return Prepared(page, Outcome("recorded"))
+    content_type = page.content_type.split(";")[0].strip().lower()
+    if content_type and content_type not in HTML_TYPES:
+        return Prepared(page, Outcome("not-article", reason=f"content type {content_type}"))
+    extracted = extract(
+        page.body,
+        page.final_url or page.url,
+        page.content_type,
+        hint_title=page.hint_title,
+        hint_published=page.hint_published,
+    )
+    if not extracted.is_article:
+        return Prepared(page, Outcome("not-article", reason=extracted.reason))
+    return Prepared(page, extracted=extracted)
+
+
+def article_fields(ex: Extracted) -> dict[str, Any]:
+    """The article row's columns that come from extraction."""
+    return {
+        "title": ex.title,
+        "text": ex.text,
+        "published": ex.published,
+        "published_month": ex.published[:7] if ex.published else None,
+        "published_source": ex.published_source,
+        "modified": ex.modified,
+        "authors": as_json_list(ex.authors),
+        "credits": as_json_list(ex.credits),
+        "description": ex.description,
+        "sitename": ex.sitename,
+        "categories": as_json_list(ex.categories),
+        "tags": as_json_list(ex.tags),
+        "image": ex.image,
+        "language": ex.language,
+        "language_source": ex.language_source,
+        "word_count": ex.word_count,
+        "hash": text_hash(ex.title, ex.text),
+    }
+
+
 class Archive:
     """One archive database, opened for writing."""
 
-    def __init__(self, path: str | Path, outlets: Iterable[Any] = ()):
+    def __init__(
+        self,
+        path: str | Path,
+        outlets: Iterable[Any] = (),
+        warc_root: str | Path | None = None,
+    ):
         self.path = Path(path)
         self.db = open_db(self.path)
         outlets = list(outlets)
+        self.outlets = {o.slug: o for o in outlets}
         if outlets:
             upsert_outlets(self.db, outlets)
         self.outcomes: Counter[str] = Counter()
+        self.warc_root = Path(warc_root) if warc_root else None
+        self.warc: WarcWriter | None = None
 
     # -- runs ---------------------------------------------------------------
 
-    def start_run(self, outlets: list[str], since: date | None = None) -> int:
+    def start_run(self, outlets: list[str], since: date | None = None, kind: str = "crawl") -> int:
         table = self.db["runs"]
         table.insert(
             {
+                "kind": kind,
                 "started": now_iso(),
                 "status": "running",
                 "outlets": json.dumps(outlets),
@@ -77,7 +145,10 @@ class Archive:
                 "pid": os.getpid(),
             }
         )
-        return table.last_pk
+        run_id = table.last_pk
+        if self.warc_root is not None:
+            self.warc = WarcWriter(self.warc_root, run_id, outlets=list(self.outlets.values()))
+        return run_id
 
     def finish_run(self, run_id: int, status: str, counts: RunCounts) -> None:
         self.db["runs"].update(
@@ -120,53 +191,111 @@ class Archive:
     # -- the entry point ----------------------------------------------------
 
     def ingest(
-        self, page: RawPage, run_id: int | None = None, since: date | None = None
+        self,
+        page: RawPage,
+        run_id: int | None = None,
+        since: date | None = None,
+        capture: bool = True,
     ) -> Outcome:
         """Record one fetch and, for an article page, extract and store the article."""
-        outcome = self._judge(page, since)
-        self._record_fetch(page, run_id, outcome)
+        return self.store(prepare(page, self.outlets.get(page.outlet)), run_id, since, capture)
+
+    def store(
+        self,
+        prepared: Prepared,
+        run_id: int | None = None,
+        since: date | None = None,
+        capture: bool = True,
+        warc_ref: WarcRef | None = None,
+        reextract: bool = False,
+    ) -> Outcome:
+        """The writing half of ingest: raw capture, fetch row, article and its version."""
+        page = prepared.page
+        if warc_ref is None and capture and self.warc is not None:
+            warc_ref = self.warc.write(page)
+        with self.db.atomic():
+            outcome = prepared.outcome or self._store_article(
+                page, prepared.extracted, since, warc_ref, reextract
+            )
+            if not reextract:
+                self._record_fetch(page, run_id, outcome, warc_ref)
         self.outcomes[outcome.kind] += 1
         return outcome
 
-    def _judge(self, page: RawPage, since: date | None) -> Outcome:
-        if page.error or page.status is None:
-            return Outcome("failed", reason=page.error or "no response")
-        if page.status in (404, 410) and (page.role == "robots" or page.found_via == "guess"):
-            # Not having a robots.txt or a sitemap at a guessed location is normal.
-            return Outcome("recorded", reason=f"HTTP {page.status}: none here")
-        if page.status >= 400:
-            return Outcome("failed", reason=f"HTTP {page.status}")
-        if page.role != "article":
-            return Outcome("recorded")
-        content_type = page.content_type.split(";")[0].strip().lower()
-        if content_type and content_type not in HTML_TYPES:
-            return Outcome("not-article", reason=f"content type {content_type}")
-        page_url = page.final_url or page.url
-        extracted = extract(
-            page.body,
-            page_url,
-            page.content_type,
-            hint_title=page.hint_title,
-            hint_published=page.hint_published,
-        )
-        if not extracted.is_article:
-            return Outcome("not-article", reason=extracted.reason)
+    def _store_article(
+        self,
+        page: RawPage,
+        extracted: Extracted,
+        since: date | None,
+        ref: WarcRef | None,
+        reextract: bool,
+    ) -> Outcome:
         canonical = self._canonical(page, extracted)
         published_day = day_of(extracted.published)
         if since and published_day and published_day < since:
             return Outcome("skipped", reason=f"published {published_day} before {since}")
-        variants = [canonical, page.url, page_url]
-        with self.db.conn:
-            existing = next(filter(None, (self.article_id_for(u) for u in variants)), None)
-            if existing is not None:
-                self._remember_urls(existing, variants)
-                self.db.execute(
-                    "update articles set last_seen = ? where id = ?", [page.fetched_at, existing]
-                )
-                return Outcome("duplicate", existing, reason="already archived")
-            article_id = self._insert_article(page, canonical, extracted)
-            self._remember_urls(article_id, variants)
+        variants = [canonical, page.url, page.final_url or page.url]
+        existing = self._existing_article(canonical, variants)
+        if existing is not None:
+            self._remember_urls(existing, variants)
+            if reextract and ref is not None:
+                return self._reextracted(existing, extracted, ref)
+            self.db.execute(
+                "update articles set last_seen = ? where id = ?", [page.fetched_at, existing]
+            )
+            return Outcome("duplicate", existing, reason="already archived")
+        article_id = self._insert_article(page, canonical, extracted)
+        self._remember_urls(article_id, variants)
+        self._insert_version(article_id, 1, page.fetched_at, extracted, ref)
         return Outcome("archived", article_id)
+
+    def _existing_article(self, canonical: str, variants: list[str]) -> int | None:
+        found = next(filter(None, (self.article_id_for(u) for u in variants)), None)
+        if found is None:
+            row = self.db.execute("select id from articles where url = ?", [canonical]).fetchone()
+            found = row[0] if row else None
+        return found
+
+    def _insert_version(
+        self, article_id: int, version: int, fetched_at: str, ex: Extracted, ref: WarcRef | None
+    ) -> None:
+        self.db["article_versions"].insert(
+            {
+                "article_id": article_id,
+                "version": version,
+                "fetched_at": fetched_at,
+                "title": ex.title,
+                "text": ex.text,
+                "hash": text_hash(ex.title, ex.text),
+                "warc_file": ref.file if ref else None,
+                "warc_offset": ref.offset if ref else None,
+                "warc_length": ref.length if ref else None,
+            }
+        )
+
+    def _reextracted(self, article_id: int, ex: Extracted, ref: WarcRef) -> Outcome:
+        """Apply a new extraction of a stored raw page to the version it belongs to."""
+        row = self.db.execute(
+            "select version, hash from article_versions where article_id = ? "
+            "and warc_file = ? and warc_offset = ?",
+            [article_id, ref.file, ref.offset],
+        ).fetchone()
+        if row is None:
+            return Outcome("duplicate", article_id, reason="raw page of no stored version")
+        version, old_hash = row
+        new_hash = text_hash(ex.title, ex.text)
+        self.db.execute(
+            "update article_versions set title = ?, text = ?, hash = ? "
+            "where article_id = ? and version = ?",
+            [ex.title, ex.text, new_hash, article_id, version],
+        )
+        (latest,) = self.db.execute(
+            "select max(version) from article_versions where article_id = ?", [article_id]
+        ).fetchone()
+        if version == latest:
+            self.db["articles"].update(article_id, article_fields(ex))
+        kind = "unchanged" if new_hash == old_hash else "reextracted"
+        return Outcome(kind, article_id)
 
     def _canonical(self, page: RawPage, extracted: Extracted) -> str:
         page_url = page.final_url or page.url
@@ -184,23 +313,7 @@ class Archive:
             {
                 "url": url,
                 "outlet": page.outlet,
-                "title": ex.title,
-                "text": ex.text,
-                "published": ex.published,
-                "published_month": ex.published[:7] if ex.published else None,
-                "published_source": ex.published_source,
-                "modified": ex.modified,
-                "authors": as_json_list(ex.authors),
-                "credits": as_json_list(ex.credits),
-                "description": ex.description,
-                "sitename": ex.sitename,
-                "categories": as_json_list(ex.categories),
-                "tags": as_json_list(ex.tags),
-                "image": ex.image,
-                "language": ex.language,
-                "language_source": ex.language_source,
-                "word_count": ex.word_count,
-                "hash": text_hash(ex.title, ex.text),
+                **article_fields(ex),
                 "found_via": page.found_via,
                 "first_seen": page.fetched_at,
                 "last_seen": page.fetched_at,
@@ -219,7 +332,9 @@ class Archive:
             }
         self.db["article_urls"].insert_all(rows.values(), pk="url_key", ignore=True)
 
-    def _record_fetch(self, page: RawPage, run_id: int | None, outcome: Outcome) -> None:
+    def _record_fetch(
+        self, page: RawPage, run_id: int | None, outcome: Outcome, ref: WarcRef | None
+    ) -> None:
         self.db["fetches"].insert(
             {
                 "run_id": run_id,
@@ -238,8 +353,12 @@ class Archive:
                 if outcome.kind in {"failed", "not-article", "skipped"}
                 else None,
                 "article_id": outcome.article_id,
+                "warc_file": ref.file if ref else None,
+                "warc_offset": ref.offset if ref else None,
             }
         )
 
     def close(self) -> None:
+        if self.warc is not None:
+            self.warc.close()
         self.db.conn.close()

@@ -29,6 +29,7 @@ class RawPage:
     hint_title: str | None = None  # from the feed or sitemap that listed the URL
     hint_published: str | None = None  # ISO 8601, from the feed or sitemap
     elapsed_ms: int | None = None
+    request_headers: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -59,10 +59,26 @@ FETCH_COLUMNS: dict[str, Any] = {
     "outcome": str,
     "error": str,
     "article_id": int,
+    "warc_file": str,
+    "warc_offset": int,
+}
+
+VERSION_COLUMNS: dict[str, Any] = {
+    "id": int,
+    "article_id": int,
+    "version": int,
+    "fetched_at": str,
+    "title": str,
+    "text": str,
+    "hash": str,
+    "warc_file": str,
+    "warc_offset": int,
+    "warc_length": int,
 }
 
 RUN_COLUMNS: dict[str, Any] = {
     "id": int,
+    "kind": str,
     "started": str,
     "finished": str,
     "status": str,
@@ -109,6 +125,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         if_not_exists=True,
     )
     db["runs"].create(RUN_COLUMNS, pk="id", if_not_exists=True)
+    _add_missing_columns(db["runs"], RUN_COLUMNS)
     articles = db["articles"]
     if not articles.exists():
         articles.create(
@@ -136,6 +153,14 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
             foreign_keys=[("article_id", "articles", "id")],
         )
         urls.create_index(["article_id"])
+    versions = db["article_versions"]
+    if not versions.exists():
+        # Version 1 is the article as first archived; later versions come from re-checks.
+        versions.create(VERSION_COLUMNS, pk="id", foreign_keys=[("article_id", "articles", "id")])
+        versions.create_index(["article_id", "version"], unique=True)
+        versions.create_index(["warc_file", "warc_offset"])
+    else:
+        _add_missing_columns(versions, VERSION_COLUMNS)
     fetches = db["fetches"]
     if not fetches.exists():
         fetches.create(FETCH_COLUMNS, pk="id", foreign_keys=[("run_id", "runs", "id")])
@@ -153,21 +178,20 @@ def _add_missing_columns(table: sqlite_utils.db.Table, columns: dict[str, Any]) 
             table.add_column(name, kind)
 
 
+def outlet_row(outlet: Any) -> dict[str, Any]:
+    """An outlet (archive.seeds.Outlet) as the `outlets` table holds it."""
+    return {
+        "slug": outlet.slug,
+        "name": outlet.name,
+        "homepage": outlet.homepage,
+        "language": outlet.language,
+        "country": outlet.country,
+        "domains": json.dumps(list(outlet.all_domains)),
+    }
+
+
 def upsert_outlets(db: sqlite_utils.Database, outlets: Iterable[Any]) -> None:
-    db["outlets"].upsert_all(
-        (
-            {
-                "slug": o.slug,
-                "name": o.name,
-                "homepage": o.homepage,
-                "language": o.language,
-                "country": o.country,
-                "domains": json.dumps(list(o.all_domains)),
-            }
-            for o in outlets
-        ),
-        pk="slug",
-    )
+    db["outlets"].upsert_all((outlet_row(o) for o in outlets), pk="slug")
 
 
 def as_json_list(values: Iterable[str]) -> str | None:

@@ -26,6 +26,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--outlet", default="", help="crawl only this outlet (slug)")
     parser.add_argument("--since", default="", help="skip articles published before YYYY-MM-DD")
     parser.add_argument(
+        "--warc", default="data/warc", help='folder for raw WARC captures; "none" switches them off'
+    )
+    parser.add_argument(
         "-s",
         "--set",
         action="append",
@@ -80,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
         settings.set("LOG_LEVEL", args.loglevel.upper(), priority="cmdline")
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(OutletsSpider)
-    process.crawl(crawler, seeds=args.seeds, db=args.db, outlet=args.outlet, since=args.since)
+    process.crawl(
+        crawler, seeds=args.seeds, db=args.db, outlet=args.outlet, since=args.since, warc=args.warc
+    )
     process.start()
     spider = crawler.spider
     print("\n".join(summary_lines(spider)))

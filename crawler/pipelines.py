@@ -34,7 +34,7 @@ class ArchivePipeline:
 
     def open_spider(self, spider=None):
         spider = spider or self.crawler.spider
-        self.archive = Archive(spider.db_path, spider.outlets)
+        self.archive = Archive(spider.db_path, spider.outlets, warc_root=spider.warc_root)
         spider.archive = self.archive
         self.run_id = self.archive.start_run([o.slug for o in spider.outlets], spider.since)
         spider.run_id = self.run_id

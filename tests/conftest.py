@@ -92,8 +92,11 @@ def demo_seeds(tmp_path_factory, demo_url) -> Path:
 def run_crawl(
     seeds: Path, db: Path, *extra: str, timeout: int = 300
 ) -> subprocess.CompletedProcess:
+    """A real crawl process; raw captures go to a `warc` folder beside the database."""
+    warc = [] if "--warc" in extra else ["--warc", str(db.parent / "warc")]
+    command = ["--seeds", str(seeds), "--db", str(db), *FAST, *warc, *extra]
     return subprocess.run(
-        [sys.executable, "-m", "crawler", "--seeds", str(seeds), "--db", str(db), *FAST, *extra],
+        [sys.executable, "-m", "crawler", *command],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -104,6 +107,7 @@ def run_crawl(
 @dataclass
 class DemoCrawl:
     db: Path
+    warc: Path
     first: subprocess.CompletedProcess
     second: subprocess.CompletedProcess
     base_url: str
@@ -123,7 +127,7 @@ def demo_crawl(tmp_path_factory, demo_seeds, demo_url) -> DemoCrawl:
     assert first.returncode == 0, first.stdout + first.stderr
     second = run_crawl(demo_seeds, db)
     assert second.returncode == 0, second.stdout + second.stderr
-    return DemoCrawl(db=db, first=first, second=second, base_url=demo_url)
+    return DemoCrawl(db=db, warc=db.parent / "warc", first=first, second=second, base_url=demo_url)
 
 
 def free_port() -> int:

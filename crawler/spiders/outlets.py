@@ -49,6 +49,10 @@ GUESSED_SITEMAPS = ("/sitemap.xml", "/wp-sitemap.xml")
 PAGE_IN_PATH = re.compile(r"/page/\d+/?$")
 
 
+def _headers_dict(headers) -> dict[str, str]:
+    return {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in headers.items()}
+
+
 def listing_base(url: str) -> str:
     """A listing's URL without its page number: /category/x/page/3/ → /category/x/."""
     url = PAGE_IN_PATH.sub("/", url.split("?", 1)[0])
@@ -79,11 +83,14 @@ class OutletsSpider(scrapy.Spider):
         db: str = "data/archive.db",
         outlet: str | None = None,
         since: str | None = None,
+        warc: str = "data/warc",
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
         self.seeds_path = seeds
         self.db_path = db
+        # Where raw responses are kept as WARC; "none" (or empty) switches capture off.
+        self.warc_root = None if warc in ("", "none", "None") else warc
         self.outlets: list[Outlet] = select_outlets(load_seeds(seeds), outlet or None)
         self.since = parse_since(since)
         self.discovered: set[str] = set()
@@ -168,16 +175,16 @@ class OutletsSpider(scrapy.Spider):
             outlet=meta["outlet"],
             role=role or meta["role"],
             status=response.status,
-            headers={
-                k.decode("latin-1"): b", ".join(v).decode("latin-1")
-                for k, v in response.headers.items()
-            },
+            headers=_headers_dict(response.headers),
             body=response.body,
             fetched_at=utc_now(),
             found_via=meta.get("found_via", ""),
             hint_title=hints.get("title"),
             hint_published=hints.get("published"),
             elapsed_ms=int(meta["download_latency"] * 1000) if "download_latency" in meta else None,
+            request_headers=_headers_dict(response.request.headers)
+            if response.request is not None
+            else {},
         )
 
     # -- callbacks --------------------------------------------------------------
