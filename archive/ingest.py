@@ -77,6 +77,8 @@ def prepare(page: RawPage, outlet: Any = None) -> Prepared:
     content_type = page.content_type.split(";")[0].strip().lower()
     if content_type and content_type not in HTML_TYPES:
         return Prepared(page, Outcome("not-article", reason=f"content type {content_type}"))
+    if looks_binary(page.body):
+        return Prepared(page, Outcome("not-article", reason="binary content served as HTML"))
     extracted = extract(
         page.body,
         page.final_url or page.url,
@@ -87,6 +89,17 @@ def prepare(page: RawPage, outlet: Any = None) -> Prepared:
     if not extracted.is_article:
         return Prepared(page, Outcome("not-article", reason=extracted.reason))
     return Prepared(page, extracted=extracted)
+
+
+def looks_binary(body: bytes) -> bool:
+    """Bytes no web page is made of: NULs or mostly control characters at the start."""
+    head = body[:4096]
+    if not head or head.startswith((b"\xff\xfe", b"\xfe\xff")):  # empty, or UTF-16 text
+        return False
+    if b"\x00" in head:
+        return True
+    controls = sum(1 for byte in head if byte < 32 and byte not in (9, 10, 12, 13))
+    return controls / len(head) > 0.1
 
 
 def article_fields(ex: Extracted) -> dict[str, Any]:
@@ -221,6 +234,31 @@ class Archive:
                 self._record_fetch(page, run_id, outcome, warc_ref)
         self.outcomes[outcome.kind] += 1
         return outcome
+
+    def store_many(
+        self,
+        batch: Iterable[Prepared],
+        run_id: int | None = None,
+        since: date | None = None,
+        capture: bool = True,
+    ) -> list[Outcome | None]:
+        """Store many prepared pages in one transaction: how pool results are written.
+
+        Each page goes through `store`, in its own savepoint, so a batch writes
+        exactly what the same pages stored one by one would. One commit per batch
+        instead of per page is what makes writing cheap next to extraction. A page
+        that cannot be stored is logged and left out (None in the result), as a
+        failed `ingest` would be, without losing the rest of its batch.
+        """
+        outcomes: list[Outcome | None] = []
+        with self.db.atomic():
+            for prepared in batch:
+                try:
+                    outcomes.append(self.store(prepared, run_id, since, capture))
+                except Exception:
+                    logger.exception("Could not store %s", prepared.page.url)
+                    outcomes.append(None)
+        return outcomes
 
     def _store_article(
         self,

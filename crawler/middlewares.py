@@ -16,6 +16,8 @@ from email.utils import parsedate_to_datetime
 
 from scrapy import Request
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.response import response_status_message
 
@@ -64,17 +66,72 @@ class BackoffRetryMiddleware(RetryMiddleware):
         retry = self._retry(request, response_status_message(response.status))
         if retry is None:
             return response
-        self._slow_down_slot(request, delay)
         logger.info(
             "Waiting %.1f s before retrying %s (HTTP %s)", delay, request.url, response.status
         )
+        slot = self._slot(request)
+        previous = slot.delay if slot is not None else None
+        if slot is not None:
+            # The whole site waits, not just this URL; the delay is given back
+            # afterwards unless something (AutoThrottle) changed it meanwhile.
+            slot.delay = max(previous, min(delay, self.backoff_max))
+        raised = slot.delay if slot is not None else None
         await asyncio.sleep(delay)
+        if slot is not None and slot.delay == raised:
+            slot.delay = previous
         return retry
 
-    def _slow_down_slot(self, request: Request, delay: float) -> None:
+    def _slot(self, request: Request):
         downloader = self.crawler.engine.downloader if self.crawler.engine else None
         if downloader is None:
-            return
-        slot = downloader.slots.get(downloader.get_slot_key(request))
-        if slot is not None:
-            slot.delay = max(slot.delay, min(delay, self.backoff_max))
+            return None
+        return downloader.slots.get(downloader.get_slot_key(request))
+
+
+class OutletScopeMiddleware:
+    """Only an outlet's own domains are fetched, redirects included.
+
+    Scrapy's OffsiteMiddleware needs one allowed_domains list for the whole
+    spider; outlets differ, and a redirect from one outlet to another outlet's
+    site (or anywhere else) must be refused too.
+    """
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request: Request):
+        slug = request.meta.get("outlet")
+        spider = self.crawler.spider
+        outlets = getattr(spider, "outlets", None)
+        if slug is None or not outlets or request.meta.get("dont_obey_robotstxt"):
+            return None
+        outlet = next((o for o in outlets if o.slug == slug), None)
+        if outlet is not None and not outlet.owns(request.url):
+            origin = (request.meta.get("redirect_urls") or [request.url])[0]
+            raise IgnoreRequest(f"off-site redirect to {request.url} (from {origin}) not followed")
+        return None
+
+
+class RobotsRfcMiddleware(RobotsTxtMiddleware):
+    """robots.txt as RFC 9309 reads it: a server error means "disallow everything".
+
+    Scrapy parses whatever body comes back, so a 503 error page would read as
+    "no rules". An outlet whose robots.txt fails is not crawled this run.
+    """
+
+    async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
+        if response.status >= 500:
+            logger.warning(
+                "robots.txt of %s answered HTTP %s: the site is treated as disallowed "
+                "for this run (RFC 9309)",
+                netloc,
+                response.status,
+            )
+            response = response.replace(body=b"User-agent: *\nDisallow: /\n")
+        elif response.status >= 400:
+            response = response.replace(body=b"")  # no robots.txt: everything allowed
+        await super()._parse_robots(response, netloc, request)

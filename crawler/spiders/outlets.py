@@ -108,6 +108,7 @@ class OutletsSpider(scrapy.Spider):
         spider.max_pagination = settings.getint("VEILLE_MAX_PAGINATION", 50)
         spider.follow_article_links = settings.getbool("VEILLE_FOLLOW_ARTICLE_LINKS", True)
         crawler.signals.connect(spider._opened, signal=signals.spider_opened)
+        crawler.signals.connect(spider._dropped, signal=signals.request_dropped)
         quiet_network_tracebacks()
         return spider
 
@@ -115,6 +116,27 @@ class OutletsSpider(scrapy.Spider):
         # The archive pipeline normally hands its handle over before this runs.
         if self.archive is None:
             self.archive = Archive(self.db_path, self.outlets)
+
+    def _dropped(self, request: scrapy.Request, spider: scrapy.Spider | None = None) -> None:
+        # A redirect back to a URL already requested is dropped by the duplicate
+        # filter without reaching any errback: a redirect loop. Record it.
+        chain = request.meta.get("redirect_urls")
+        if not chain or self.archive is None or "outlet" not in request.meta:
+            return
+        reason = f"redirect loop: {chain[-1]} redirects back to {request.url}"
+        self.logger.warning("%s %s failed: %s", request.meta.get("role"), chain[0], reason)
+        self.archive.ingest(
+            RawPage(
+                url=chain[0],
+                final_url=chain[-1],
+                outlet=request.meta["outlet"],
+                role=request.meta.get("role", "article"),
+                fetched_at=utc_now(),
+                error=reason,
+                found_via=request.meta.get("found_via", ""),
+            ),
+            run_id=getattr(self, "run_id", None),
+        )
 
     # -- start ----------------------------------------------------------------
 
@@ -307,7 +329,8 @@ class OutletsSpider(scrapy.Spider):
             if role == "homepage":
                 self.outlet_failures.append(message)
         else:
-            self.logger.warning("%s %s failed: %s", role, request.url, reason)
+            origin = (request.meta.get("redirect_urls") or [request.url])[0]
+            self.logger.warning("%s %s failed: %s", role, origin, reason)
         hints = request.meta.get("hints") or {}
         yield RawPage(
             url=request.meta.get("redirect_urls", [request.url])[0],
