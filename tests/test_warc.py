@@ -122,8 +122,7 @@ def test_reextract_reports_changed_articles_and_keeps_versions_consistent(demo_c
     # the current code extracts from the same raw page.
     target.execute("update articles set text = 'xyzzy extraction' where id = 3")
     target.execute(
-        "update article_versions set text = 'xyzzy extraction', hash = 'old' "
-        "where article_id = 3"
+        "update article_versions set text = 'xyzzy extraction', hash = 'old' where article_id = 3"
     )
     target.commit()
     target.close()
