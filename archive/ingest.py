@@ -148,6 +148,10 @@ class Archive:
 
     def start_run(self, outlets: list[str], since: date | None = None, kind: str = "crawl") -> int:
         table = self.db["runs"]
+        # Runs still "running" were killed (a live one would hold the archive's lock).
+        self.db.execute(
+            "update runs set status = 'interrupted' where status = 'running'",
+        )
         table.insert(
             {
                 "kind": kind,

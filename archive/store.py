@@ -7,6 +7,7 @@ The schema is the contract of DESIGN.md; columns are only ever added.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -93,6 +94,26 @@ RUN_COLUMNS: dict[str, Any] = {
     "failures": str,
     "pid": int,
 }
+
+
+class ArchiveUnusable(RuntimeError):
+    """The archive file cannot be opened or written (corrupt, unwritable, full disk)."""
+
+
+def check_archive(path: str | Path) -> None:
+    """Open the archive once, creating it if needed; a clear ArchiveUnusable if that fails.
+
+    Nothing is written to a file that is not an archive: the first read of a
+    corrupt file fails before any write.
+    """
+    try:
+        db = open_db(path)
+        db.execute("select count(*) from articles").fetchone()
+        db.conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise ArchiveUnusable(f"cannot use the archive {path}: {exc}") from None
+    except OSError as exc:
+        raise ArchiveUnusable(f"cannot create the archive {path}: {exc.strerror or exc}") from None
 
 
 def now_iso() -> str:

@@ -8,12 +8,16 @@ settings and prints the run's summary.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
+from pathlib import Path
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.utils.project import get_project_settings
 
+from archive.lock import ArchiveBusy, ArchiveLock
 from archive.seeds import SeedsError, load_seeds, select_outlets
+from archive.store import ArchiveUnusable, check_archive
 from crawler.spiders.outlets import OutletsSpider, parse_since
 
 
@@ -72,6 +76,15 @@ def main(argv: list[str] | None = None) -> int:
     except (SeedsError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    try:
+        check_archive(args.db)
+        lock = ArchiveLock(args.db).acquire("crawl")
+    except ArchiveBusy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    except ArchiveUnusable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     settings = get_project_settings()
     for assignment in args.set:
         name, sep, value = assignment.partition("=")
@@ -81,6 +94,11 @@ def main(argv: list[str] | None = None) -> int:
         settings.set(name.strip(), value, priority="cmdline")
     if args.loglevel:
         settings.set("LOG_LEVEL", args.loglevel.upper(), priority="cmdline")
+    jobdir = settings.get("JOBDIR") or str(job_folder(args.db, args.outlet))
+    resuming = Path(jobdir, "requests.queue").exists()
+    settings.set("JOBDIR", jobdir, priority="cmdline")
+    if resuming:
+        print(f"Resuming the interrupted crawl kept in {jobdir}", flush=True)
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(OutletsSpider)
     process.crawl(
@@ -90,7 +108,19 @@ def main(argv: list[str] | None = None) -> int:
     spider = crawler.spider
     print("\n".join(summary_lines(spider)))
     status = getattr(spider, "run_status", "failed")
+    if status == "finished":
+        # A finished crawl leaves nothing to resume; the next run starts afresh.
+        shutil.rmtree(jobdir, ignore_errors=True)
+    elif status == "interrupted":
+        print(f"Interrupted: `make crawl` with the same DB resumes from {jobdir}")
+    lock.release()
     return 0 if status == "finished" else 1
+
+
+def job_folder(db: str, outlet: str) -> Path:
+    """Where Scrapy keeps an interrupted crawl's queue (JOBDIR), one per archive and scope."""
+    db_path = Path(db)
+    return db_path.parent / "jobs" / f"{db_path.stem}-{outlet or 'all'}"
 
 
 if __name__ == "__main__":

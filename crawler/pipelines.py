@@ -1,15 +1,37 @@
-"""The hand-off from crawler to archive: every RawPage goes through Archive.ingest."""
+"""The hand-off from crawler to archive: every RawPage is prepared, then stored.
+
+Extraction (`archive.ingest.prepare`, ~20 ms of trafilatura a page) runs in a
+process pool so that Scrapy's reactor thread keeps fetching and parsing while
+the other cores extract. `process_item` awaits its page's extraction: while it
+waits the page still counts as in progress for Scrapy, so a crawl cannot close
+with pages in flight, and when extraction falls behind Scrapy's scraper slot
+fills up and the engine stops downloading (back-pressure, not memory growth).
+At most VEILLE_EXTRACT_WINDOW pages are in the pool at once.
+
+Prepared pages are written in the main process (SQLite has one writer) in
+batches, in the order they finish: one transaction every VEILLE_WRITE_BATCH pages
+or VEILLE_WRITE_INTERVAL seconds, whichever comes first, and whatever is left
+when the spider closes. Pages that need no extraction (feeds, sitemaps, sections,
+robots.txt, failed fetches) are judged in-process and join the same batches.
+"""
 
 from __future__ import annotations
 
 import logging
+from concurrent.futures import CancelledError, Future
+from concurrent.futures.process import BrokenProcessPool
+from datetime import date
+from typing import Any
 
 from scrapy import signals
 from scrapy.http import Request, Response
 from scrapy.http.request import NO_CALLBACK
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred, DeferredSemaphore
 
-from archive.ingest import Archive, RunCounts
+from archive.ingest import Archive, Outcome, Prepared, RunCounts, prepare
 from archive.page import RawPage
+from archive.pool import Extraction, ExtractionPool, crashed, default_workers, needs_extraction
 from archive.store import now_iso
 
 logger = logging.getLogger(__name__)
@@ -17,12 +39,36 @@ logger = logging.getLogger(__name__)
 # Scrapy's close reasons → the run's status in the archive.
 RUN_STATUS = {"finished": "finished", "shutdown": "interrupted", "cancelled": "interrupted"}
 
+# Defaults of the settings documented in crawler/settings.py.
+PAGES_IN_FLIGHT_PER_WORKER = 8  # keeps every worker fed while one result is pickled back
+WRITE_BATCH = 50  # pages per transaction
+WRITE_INTERVAL = 0.5  # seconds: a slow crawl still shows its pages in the archive promptly
+
+
+def extract_workers(value: Any) -> int:
+    """VEILLE_EXTRACT_WORKERS: empty means one per core; 0 or 1 extracts in-process."""
+    if value is None or str(value).strip() == "":
+        return default_workers()
+    return max(0, int(value))
+
 
 class ArchivePipeline:
     def __init__(self, crawler):
         self.crawler = crawler
         self.archive: Archive | None = None
         self.run_id: int | None = None
+        self.since: date | None = None
+        settings = crawler.settings
+        self.workers = extract_workers(settings.get("VEILLE_EXTRACT_WORKERS"))
+        self.window = settings.getint("VEILLE_EXTRACT_WINDOW", 0) or (
+            max(1, self.workers) * PAGES_IN_FLIGHT_PER_WORKER
+        )
+        self.batch_size = max(1, settings.getint("VEILLE_WRITE_BATCH", WRITE_BATCH))
+        self.batch_interval = settings.getfloat("VEILLE_WRITE_INTERVAL", WRITE_INTERVAL)
+        self.pool: ExtractionPool | None = None
+        self._slots: DeferredSemaphore | None = None
+        self._batch: list[Prepared] = []
+        self._flusher = None
         crawler.signals.connect(self._robots_checked, signal=signals.response_received)
         # The run is closed on spider_closed, not close_spider: only the signal
         # carries the reason (finished, shutdown on Ctrl-C, ...).
@@ -33,29 +79,132 @@ class ArchivePipeline:
         return cls(crawler)
 
     def open_spider(self, spider=None):
+        from twisted.internet.task import LoopingCall
+
         spider = spider or self.crawler.spider
         self.archive = Archive(spider.db_path, spider.outlets, warc_root=spider.warc_root)
         spider.archive = self.archive
+        self.since = spider.since
         self.run_id = self.archive.start_run([o.slug for o in spider.outlets], spider.since)
         spider.run_id = self.run_id
+        if self.workers > 1:
+            self.pool = ExtractionPool(self.workers)
+            self._slots = DeferredSemaphore(self.window)
+        self._flusher = LoopingCall(self._flush_quietly)
+        self._flusher.start(self.batch_interval, now=False)
         logger.info(
-            "Run %s: crawling %s into %s",
+            "Run %s: crawling %s into %s (%s)",
             self.run_id,
             ", ".join(o.slug for o in spider.outlets),
             spider.db_path,
+            f"extracting in {self.workers} worker processes"
+            if self.pool
+            else "extracting in-process",
         )
 
-    def process_item(self, item, spider=None):
+    async def process_item(self, item, spider=None):
         if not isinstance(item, RawPage):
             return item
-        spider = spider or self.crawler.spider
-        outcome = self.archive.ingest(item, run_id=self.run_id, since=spider.since)
+        outlet = self.archive.outlets.get(item.outlet)
+        if self.pool is not None and needs_extraction(item):
+            prepared = await self._extract(item, outlet)
+        else:
+            prepared = prepare(item, outlet)
+        self._batch.append(prepared)
+        if len(self._batch) >= self.batch_size:
+            self._flush()
+        return None
+
+    # -- extraction in the pool -------------------------------------------------
+
+    async def _extract(self, page: RawPage, outlet: Any) -> Prepared:
+        await maybe_deferred_to_future(self._slots.acquire())
+        try:
+            try:
+                result = await self._result(self.pool.submit(page, outlet))
+            except BrokenProcessPool:
+                # A worker died (this page or another in flight broke lxml, or the
+                # OOM killer): try once more in a fresh pool before giving up on it.
+                try:
+                    result = await self._result(self.pool.retry_after_crash(page, outlet))
+                except BrokenProcessPool as exc:
+                    logger.error("Extraction of %s crashed its worker twice", page.url)
+                    return crashed(page, exc)
+            return result.prepared
+        finally:
+            self._slots.release()
+
+    @staticmethod
+    async def _result(future: Future[Extraction]) -> Extraction:
+        """Wait for a pool future without blocking the reactor."""
+        from twisted.internet import reactor
+
+        waiting: Deferred = Deferred()
+
+        def fire(done: Future[Extraction]) -> None:
+            if done.cancelled():
+                waiting.errback(CancelledError())
+            elif done.exception() is not None:
+                waiting.errback(done.exception())
+            else:
+                waiting.callback(done.result())
+
+        # Done-callbacks run in the executor's thread; Deferreds belong to the reactor's.
+        future.add_done_callback(lambda done: reactor.callFromThread(fire, done))
+        return await maybe_deferred_to_future(waiting)
+
+    # -- writing ----------------------------------------------------------------
+
+    def _flush(self) -> None:
+        if not self._batch or self.archive is None:
+            return
+        batch, self._batch = self._batch, []
+        outcomes = self.archive.store_many(batch, run_id=self.run_id, since=self.since)
+        for prepared, outcome in zip(batch, outcomes, strict=True):
+            if outcome is not None:
+                self._note(prepared.page, outcome)
+
+    def _flush_quietly(self) -> None:
+        # A LoopingCall stops for good on its first exception; a failed batch is
+        # logged by store_many page by page, anything else here must not stop writing.
+        try:
+            self._flush()
+        except Exception:
+            logger.exception("Writing a batch of pages failed")
+
+    def _note(self, page: RawPage, outcome: Outcome) -> None:
         self.crawler.stats.inc_value(f"veille/outcome/{outcome.kind}")
         if outcome.kind == "archived":
-            logger.debug("Archived %s", item.url)
-        elif outcome.kind == "not-article" and item.role == "article":
-            logger.info("Not an article: %s (%s)", item.url, outcome.reason)
-        return None
+            logger.debug("Archived %s", page.url)
+        elif outcome.kind == "not-article" and page.role == "article":
+            logger.info("Not an article: %s (%s)", page.url, outcome.reason)
+
+    def _finish_writing(self) -> None:
+        """Write what is left and stop the workers; safe to call more than once."""
+        if self._flusher is not None and self._flusher.running:
+            self._flusher.stop()
+        self._flush()
+        if self.pool is not None:
+            pool, self.pool = self.pool, None
+            # Every item is done by the time the spider closes, so nothing is left to
+            # cancel on a normal close; after a forced stop the rest is dropped.
+            pool.close(cancel=True)
+            stats = self.crawler.stats
+            stats.set_value("veille/extract/pool_pages", pool.pages)
+            stats.set_value("veille/extract/workers_used", len(pool.pids))
+            stats.set_value("veille/extract/cpu_seconds", round(pool.cpu_seconds, 1))
+            logger.info(
+                "Extraction: %d pages in %d worker processes, %.1f s of CPU",
+                pool.pages,
+                len(pool.pids),
+                pool.cpu_seconds,
+            )
+
+    def close_spider(self, spider=None):
+        if self.archive is not None:
+            self._finish_writing()
+
+    # -- robots.txt and the end of the run ----------------------------------------
 
     def _robots_checked(self, response: Response, request: Request, spider=None):
         # Scrapy's RobotsTxtMiddleware fetches robots.txt itself, outside the
@@ -83,6 +232,7 @@ class ArchivePipeline:
     def _closed(self, spider, reason: str):
         if self.archive is None:
             return
+        self._finish_writing()
         stats = self.crawler.stats
         status = RUN_STATUS.get(reason, "failed")
         outcomes = self.archive.outcomes
@@ -105,3 +255,4 @@ class ArchivePipeline:
         spider.run_status = status
         spider.run_counts = counts
         self.archive.close()
+        self.archive = None

@@ -65,5 +65,18 @@ VEILLE_MAX_HUBS_PER_OUTLET = 300
 VEILLE_MAX_PAGINATION = 50
 VEILLE_FOLLOW_ARTICLE_LINKS = True  # related-article links on article pages
 
+# Queues go to disk under JOBDIR (set per archive by `python -m crawler`), so a
+# killed crawl resumes where it stopped; fingerprints are kept for the run only.
+DUPEFILTER_CLASS = "crawler.dupefilter.RunDupeFilter"
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+
 LOG_LEVEL = "INFO"
 LOG_FORMAT = "%(asctime)s [%(name)s] %(levelname)s: %(message)s"
+
+# Extraction runs in a process pool (archive/pool.py) so the crawl uses every core;
+# results are written in batches by this process, SQLite's single writer.
+VEILLE_EXTRACT_WORKERS = None  # worker processes; None = one per core; 0 or 1 = in-process
+VEILLE_EXTRACT_WINDOW = 0  # pages in the pool at once; 0 = 8 per worker (bounded memory)
+VEILLE_WRITE_BATCH = 50  # pages written per transaction
+VEILLE_WRITE_INTERVAL = 0.5  # seconds between writes when pages arrive slowly

@@ -168,12 +168,14 @@ class OutletsSpider(scrapy.Spider):
         found_via: str = "",
         depth: int = 0,
         meta: dict | None = None,
+        dont_filter: bool = False,
         **hints: Any,
     ) -> scrapy.Request:
         return scrapy.Request(
             url,
             callback=callback,
             errback=self.on_error,
+            dont_filter=dont_filter,
             meta={
                 "outlet": outlet.slug,
                 "role": role,
