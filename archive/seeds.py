@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from archive.urls import canonical_url, host_of, normalize_host, same_site
 
@@ -279,6 +280,14 @@ class _OutletChecker:
         # Whitespace is rejected rather than stripped: it usually means a paste went wrong.
         if value != value.strip() or canonical_url(value) is None:
             self.bad(key, f"{_q(value)} is not an http(s) URL")
+            return None
+        if "@" in urlsplit(value).netloc:
+            # A password in a URL ends up in every log line and WARC record that names it.
+            self.bad(
+                key,
+                "credentials in URLs are not supported (they would be logged); "
+                "remove the user:password@ part",
+            )
             return None
         return value
 

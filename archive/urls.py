@@ -180,3 +180,11 @@ def _requote(text: str) -> str:
     # Decode to bytes (not str) so non-UTF-8 escapes survive, then encode one consistent way:
     # "a b", "a+b" and "a%20b" all become "a+b".
     return quote_plus(unquote_to_bytes(text.replace("+", " ")), safe=_QUERY_SAFE)
+
+
+_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
+
+
+def strip_credentials(text: str) -> str:
+    """Remove any user:password@ from the URLs in a text (a URL, a log line)."""
+    return _CREDENTIALS.sub("", text)

@@ -10,6 +10,8 @@ from twisted.internet import error as net
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
+from archive.urls import strip_credentials
+
 # Expected network failures: an outlet being down is news for the run summary,
 # not a bug, so these are reported in one line without a traceback.
 NETWORK_ERRORS: list[tuple[type[BaseException], str]] = [
@@ -71,3 +73,23 @@ def quiet_network_tracebacks() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, NoTracebackForNetworkErrors) for f in logger.filters):
             logger.addFilter(NoTracebackForNetworkErrors())
+
+
+class RedactCredentials(logging.Filter):
+    """No user:password@ from a URL ever reaches a log line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "@" in message:
+            cleaned = strip_credentials(message)
+            if cleaned != message:
+                record.msg, record.args = cleaned, None
+        return True
+
+
+def install_log_filters() -> None:
+    """Filters on every handler Scrapy installed, so they see every logger's records."""
+    quiet_network_tracebacks()
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RedactCredentials) for f in handler.filters):
+            handler.addFilter(RedactCredentials())

@@ -13,6 +13,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
@@ -20,6 +21,8 @@ from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.response import response_status_message
+
+from archive.urls import strip_credentials
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +110,9 @@ class OutletScopeMiddleware:
         slug = request.meta.get("outlet")
         spider = self.crawler.spider
         outlets = getattr(spider, "outlets", None)
+        if "@" in urlsplit(request.url).netloc:
+            # A redirect may carry user:password@; we never send or keep credentials.
+            return request.replace(url=strip_credentials(request.url))
         if slug is None or not outlets or request.meta.get("dont_obey_robotstxt"):
             return None
         outlet = next((o for o in outlets if o.slug == slug), None)

@@ -50,7 +50,7 @@ TELNETCONSOLE_ENABLED = False
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.RobotsRfcMiddleware": 100,
-    "crawler.middlewares.OutletScopeMiddleware": 110,
+    "crawler.middlewares.OutletScopeMiddleware": 50,  # before robots.txt is even asked
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
 }

@@ -69,6 +69,23 @@ def demo_url(demo_site):
     server.shutdown()
 
 
+@pytest.fixture(scope="session")
+def slow_demo_url(demo_site):
+    """The demo outlet answering each request after 0.1 s, so a crawl lasts long enough
+    to be killed in the middle of downloads and writes."""
+
+    class Slow(demo_site.DemoOutletHandler):
+        def do_GET(self):
+            time.sleep(0.1)
+            super().do_GET()
+
+    server = demo_site.make_server("127.0.0.1", 0)
+    server.RequestHandlerClass = Slow
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
 def write_seeds(path: Path, outlets: list[dict]) -> Path:
     lines = []
     for outlet in outlets:

@@ -7,30 +7,12 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
 from conftest import FAST, ROOT, run_crawl, write_seeds
 
 DEMO_SLUG = {"slug": "turquie-demain", "name": "Turquie Demain", "language": "fr"}
-
-
-@pytest.fixture(scope="module")
-def slow_demo_url(demo_site):
-    """The demo outlet answering each request after 0.1 s, so a crawl lasts long enough
-    to be killed in the middle of downloads and writes."""
-
-    class Slow(demo_site.DemoOutletHandler):
-        def do_GET(self):
-            time.sleep(0.1)
-            super().do_GET()
-
-    server = demo_site.make_server("127.0.0.1", 0)
-    server.RequestHandlerClass = Slow
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
 
 
 def archived_count(db) -> int:

@@ -161,6 +161,10 @@ def crawl_cli(*args: str) -> subprocess.CompletedProcess:
             [":4:", 'outlet "a"', '"homepage"', "http"],
         ),
         ('[[outlet]]\nslug = "a"\nname = "A"\nhomepage = \n', [":4:", "invalid TOML"]),
+        (
+            '[[outlet]]\nslug = "a"\nname = "A"\nhomepage = "https://u:pw@a.example/"\n',
+            [":4:", 'outlet "a"', '"homepage"', "credentials"],
+        ),
     ],
 )
 def test_bad_seeds_give_one_clear_line_and_exit_2(tmp_path, content, expected):

@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 from conftest import run_crawl, write_seeds
 from fixtures import hostile_outlet
-from fixtures.hostile_outlet import BAD, GOOD
+from fixtures.hostile_outlet import BAD, GOOD, SECRET
 
 SETTINGS = [
     "-s",
@@ -132,3 +132,11 @@ def test_hostile_xml_and_feeds_do_no_harm(hostile_crawl):
 def test_memory_stays_bounded(hostile_crawl):
     *_, peak_kb = hostile_crawl
     assert peak_kb < 600 * 1024, f"crawl peaked at {peak_kb / 1024:.0f} MB"
+
+
+def test_credentials_never_reach_logs_or_the_archive(hostile_crawl):
+    result, conn, hits, *_ = hostile_crawl
+    assert hits[f"/{BAD['gone404']}/"] >= 1  # the redirect was followed
+    assert SECRET not in result.stderr + result.stdout
+    dump = "\n".join(conn.iterdump())
+    assert SECRET not in dump

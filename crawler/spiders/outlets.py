@@ -27,7 +27,7 @@ from twisted.python.failure import Failure
 from archive.ingest import Archive
 from archive.page import RawPage
 from archive.seeds import Outlet, load_seeds, select_outlets
-from archive.urls import canonical_url, url_key
+from archive.urls import canonical_url, strip_credentials, url_key
 from crawler.discovery.entries import Entry
 from crawler.discovery.feeds import feed_urls_in_html, looks_like_feed, parse_feed
 from crawler.discovery.links import (
@@ -39,7 +39,7 @@ from crawler.discovery.links import (
     pagination_number,
 )
 from crawler.discovery.sitemaps import parse_sitemap, sitemaps_from_robots
-from crawler.failures import describe_failure, quiet_network_tracebacks
+from crawler.failures import describe_failure, install_log_filters
 
 logger = logging.getLogger(__name__)
 
@@ -109,10 +109,10 @@ class OutletsSpider(scrapy.Spider):
         spider.follow_article_links = settings.getbool("VEILLE_FOLLOW_ARTICLE_LINKS", True)
         crawler.signals.connect(spider._opened, signal=signals.spider_opened)
         crawler.signals.connect(spider._dropped, signal=signals.request_dropped)
-        quiet_network_tracebacks()
         return spider
 
     def _opened(self, spider: scrapy.Spider) -> None:
+        install_log_filters()  # now: Scrapy has installed its log handler by this point
         # The archive pipeline normally hands its handle over before this runs.
         if self.archive is None:
             self.archive = Archive(self.db_path, self.outlets)
@@ -128,7 +128,7 @@ class OutletsSpider(scrapy.Spider):
         self.archive.ingest(
             RawPage(
                 url=chain[0],
-                final_url=chain[-1],
+                final_url=strip_credentials(chain[-1]),
                 outlet=request.meta["outlet"],
                 role=request.meta.get("role", "article"),
                 fetched_at=utc_now(),
@@ -195,7 +195,7 @@ class OutletsSpider(scrapy.Spider):
         hints = meta.get("hints") or {}
         return RawPage(
             url=meta.get("redirect_urls", [response.url])[0],
-            final_url=response.url,
+            final_url=strip_credentials(response.url),
             outlet=meta["outlet"],
             role=role or meta["role"],
             status=response.status,
@@ -336,7 +336,7 @@ class OutletsSpider(scrapy.Spider):
         hints = request.meta.get("hints") or {}
         yield RawPage(
             url=request.meta.get("redirect_urls", [request.url])[0],
-            final_url=response.url if response is not None else None,
+            final_url=strip_credentials(response.url) if response is not None else None,
             outlet=outlet.slug,
             role=role,
             status=response.status if response is not None else None,
