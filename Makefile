@@ -26,7 +26,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum |
 DEMO_SCRAPY_ARGS := -s AUTOTHROTTLE_ENABLED=False -s DOWNLOAD_DELAY=0 \
 	-s CONCURRENT_REQUESTS_PER_DOMAIN=8
 
-.PHONY: help install crawl serve search demo demo-server test lint stats reextract import-warc
+.PHONY: help install crawl serve search demo demo-server test lint stats reextract import-warc publish
 
 help:
 	@echo "make demo                 crawl the bundled demo outlet and browse it in Datasette"
@@ -34,6 +34,7 @@ help:
 	@echo "make crawl [OUTLET=slug] [SINCE=YYYY-MM-DD] [SEEDS=..] [DB=..] [SCRAPY_ARGS=..]"
 	@echo "make serve [DB=..] [PORT=8001] [HOST=127.0.0.1]"
 	@echo "make search Q='...' [DB=..] [LIMIT=10]"
+	@echo "make publish [DB=..]      stage the archive for datasette package/publish"
 	@echo "make stats [DB=..]"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -89,9 +90,22 @@ import-warc: $(STAMP)
 	@test -n "$(FILE)" || { echo 'usage: make import-warc FILE=path/or/dir/or/glob' >&2; exit 2; }
 	$(PY) -m archive import-warc --db "$(DB)" --seeds "$(SEEDS)" -- $(FILE)
 
+# Stage $(DB) for `datasette package` / `datasette publish` (data/publish/NAME/) and print
+# the commands that deploy it; see docs/publishing.md.
+publish: $(STAMP)
+	@$(PY) -m archive.serve publish --db "$(DB)"
+
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
 test: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Extraction benchmark: trafilatura's defaults against veille's extraction on a folder of
+# NAME.html + NAME.json pages; OUT=dir also writes veille's NAME.txt + NAME.json there.
+CORPUS ?= ../shared/corpus
+OUT ?=
+.PHONY: bench-extract
+bench-extract: $(STAMP)
+	$(PY) bench/bench_extract.py --corpus "$(CORPUS)" $(if $(OUT),--out "$(OUT)")
