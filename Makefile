@@ -12,6 +12,7 @@ LIMIT ?= 10
 DEMO_PORT ?= 8765
 DEMO_DB ?= data/demo.db
 WARC ?= data/warc
+RECHECK ?= due
 DEMO_WARC ?= data/demo-warc
 PYTEST_ARGS ?=
 # The query reaches the shell through the environment, so quotes in it survive.
@@ -51,7 +52,7 @@ install: $(STAMP)
 
 crawl: $(STAMP)
 	$(PY) -m crawler --seeds "$(SEEDS)" --db "$(DB)" --outlet "$(OUTLET)" --since "$(SINCE)" \
-		--warc "$(WARC)" $(SCRAPY_ARGS)
+		--warc "$(WARC)" --recheck "$(RECHECK)" $(SCRAPY_ARGS)
 
 serve: $(STAMP)
 	$(PY) -m archive serve --db "$(DB)" --host "$(HOST)" --port "$(PORT)"

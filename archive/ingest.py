@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from archive import monitor
 from archive.dates import day_of
 from archive.extract import Extracted, extract
 from archive.page import RawPage
@@ -67,12 +68,16 @@ def prepare(page: RawPage, outlet: Any = None) -> Prepared:
     """Judge and extract one page. Touches no database, so it can run in a worker process."""
     if page.error or page.status is None:
         return Prepared(page, Outcome("failed", reason=page.error or "no response"))
+    if page.status == 304:
+        return Prepared(page, Outcome("not-modified", reason="304 Not Modified"))
+    if page.role == "recheck" and page.status in (404, 410):
+        return Prepared(page, Outcome("removed", reason=f"HTTP {page.status} on re-check"))
     if page.status in (404, 410) and (page.role == "robots" or page.found_via == "guess"):
         # Not having a robots.txt or a sitemap at a guessed location is normal.
         return Prepared(page, Outcome("recorded", reason=f"HTTP {page.status}: none here"))
     if page.status >= 400:
         return Prepared(page, Outcome("failed", reason=f"HTTP {page.status}"))
-    if page.role != "article":
+    if page.role not in ("article", "recheck"):
         return Prepared(page, Outcome("recorded"))
     content_type = page.content_type.split(";")[0].strip().lower()
     if content_type and content_type not in HTML_TYPES:
@@ -85,8 +90,19 @@ def prepare(page: RawPage, outlet: Any = None) -> Prepared:
         page.content_type,
         hint_title=page.hint_title,
         hint_published=page.hint_published,
+        rules=getattr(outlet, "rules", None),
+        expected_language=getattr(outlet, "language", None),
     )
     if not extracted.is_article:
+        moved = page.final_url and page.final_url != page.url
+        if page.role == "recheck" and moved:
+            # An article that now redirects to a section or the homepage is gone.
+            return Prepared(
+                page,
+                Outcome(
+                    "removed", reason=f"now redirects to {page.final_url} ({extracted.reason})"
+                ),
+            )
         return Prepared(page, Outcome("not-article", reason=extracted.reason))
     return Prepared(page, extracted=extracted)
 
@@ -122,6 +138,10 @@ def article_fields(ex: Extracted) -> dict[str, Any]:
         "language_source": ex.language_source,
         "word_count": ex.word_count,
         "hash": text_hash(ex.title, ex.text),
+        "language_confidence": ex.language_confidence,
+        "language_mismatch": int(ex.language_mismatch),
+        "warnings": as_json_list(ex.warnings),
+        "encoding": ex.encoding,
     }
 
 
@@ -205,6 +225,101 @@ class Archive:
                 "update articles set last_seen = ? where id = ?", [seen_at or now_iso(), article_id]
             )
 
+    # -- monitoring over time ----------------------------------------------
+
+    def due_rechecks(self, outlet: str, mode: str = "due") -> list[dict[str, Any]]:
+        """Articles of an outlet to fetch again now (mode: due, all or none)."""
+        return monitor.due_rechecks(self.db, outlet, mode)
+
+    def validators(self, url: str) -> dict[str, str]:
+        """Conditional-request headers for a discovery page fetched before."""
+        row = self.db.execute(
+            "select etag, last_modified from http_cache where url = ?", [url]
+        ).fetchone()
+        return monitor.conditional_headers(*row) if row else {}
+
+    def known_body(self, url: str, body: bytes) -> bool:
+        """Did this discovery page return exactly these bytes last time?"""
+        row = self.db.execute("select body_hash from http_cache where url = ?", [url]).fetchone()
+        return bool(row) and row[0] == monitor.body_hash(body)
+
+    def last_crawl(self, outlets: list[str]) -> dict[str, Any] | None:
+        """The most recent finished crawl of exactly these outlets (for request ratios)."""
+        row = self.db.execute(
+            "select id, started, requests from runs where kind = 'crawl' and status = 'finished' "
+            "and outlets = ? order by id desc limit 1",
+            [json.dumps(outlets)],
+        ).fetchone()
+        return {"id": row[0], "started": row[1], "requests": row[2]} if row else None
+
+    def first_crawl(self, outlets: list[str]) -> dict[str, Any] | None:
+        row = self.db.execute(
+            "select id, started, requests from runs where kind = 'crawl' and status = 'finished' "
+            "and outlets = ? order by id limit 1",
+            [json.dumps(outlets)],
+        ).fetchone()
+        return {"id": row[0], "started": row[1], "requests": row[2]} if row else None
+
+    def _remember_validators(self, page: RawPage) -> None:
+        self.db["http_cache"].upsert(
+            {
+                "url": page.url,
+                "etag": page.header("etag"),
+                "last_modified": page.header("last-modified"),
+                "body_hash": monitor.body_hash(page.body),
+                "fetched_at": page.fetched_at,
+            },
+            pk="url",
+        )
+
+    def _schedule(self, outlet: str) -> tuple:
+        return getattr(self.outlets.get(outlet), "recheck", None) or monitor.DEFAULT_SCHEDULE
+
+    def _store_recheck(self, page: RawPage, prepared: Prepared, ref: WarcRef | None) -> Outcome:
+        """A re-check: a new version if the content changed, a removal if it is gone."""
+        article_id = self.article_id_for(page.url)
+        if article_id is None:
+            return Outcome("failed", reason="re-check of an article not in the archive")
+        if prepared.outcome is not None and prepared.outcome.kind == "failed":
+            # A network failure says nothing about the article: try again next run.
+            return Outcome("failed", article_id, prepared.outcome.reason)
+        row = self.db.execute(
+            "select first_seen, checks, outlet from articles where id = ?", [article_id]
+        ).fetchone()
+        first_seen, checks, outlet = row[0], (row[1] or 0) + 1, row[2]
+        update: dict[str, Any] = {
+            "checks": checks,
+            "last_checked": page.fetched_at,
+            "next_check": monitor.next_check(first_seen, checks, self._schedule(outlet)),
+        }
+        if page.status == 200:
+            update["etag"] = page.header("etag")
+            update["last_modified"] = page.header("last-modified")
+        outcome = prepared.outcome
+        if outcome is not None and outcome.kind == "removed":
+            update.update(
+                removed_at=page.fetched_at, removal_evidence=outcome.reason, next_check=None
+            )
+        elif outcome is None:
+            outcome = self._new_version_if_changed(article_id, page, prepared.extracted, ref)
+        outcome = Outcome(outcome.kind, article_id, outcome.reason)
+        self.db["articles"].update(article_id, update)
+        return outcome
+
+    def _new_version_if_changed(
+        self, article_id: int, page: RawPage, ex: Extracted, ref: WarcRef | None
+    ) -> Outcome:
+        version, title, text = self.db.execute(
+            "select version, title, text from article_versions where article_id = ? "
+            "order by version desc limit 1",
+            [article_id],
+        ).fetchone()
+        if monitor.meaningful_hash(title, text) == monitor.meaningful_hash(ex.title, ex.text):
+            return Outcome("unchanged", reason="no meaningful change")
+        self._insert_version(article_id, version + 1, page.fetched_at, ex, ref)
+        self.db["articles"].update(article_id, article_fields(ex))
+        return Outcome("changed", reason=f"version {version + 1}")
+
     # -- the entry point ----------------------------------------------------
 
     def ingest(
@@ -231,9 +346,14 @@ class Archive:
         if warc_ref is None and capture and self.warc is not None:
             warc_ref = self.warc.write(page)
         with self.db.atomic():
-            outcome = prepared.outcome or self._store_article(
-                page, prepared.extracted, since, warc_ref, reextract
-            )
+            if page.role == "recheck":
+                outcome = self._store_recheck(page, prepared, warc_ref)
+            else:
+                outcome = prepared.outcome or self._store_article(
+                    page, prepared.extracted, since, warc_ref, reextract
+                )
+                if page.status == 200 and page.role not in ("article", "robots"):
+                    self._remember_validators(page)
             if not reextract:
                 self._record_fetch(page, run_id, outcome, warc_ref)
         self.outcomes[outcome.kind] += 1
@@ -359,6 +479,10 @@ class Archive:
                 "found_via": page.found_via,
                 "first_seen": page.fetched_at,
                 "last_seen": page.fetched_at,
+                "checks": 0,
+                "next_check": monitor.next_check(page.fetched_at, 0, self._schedule(page.outlet)),
+                "etag": page.header("etag"),
+                "last_modified": page.header("last-modified"),
             }
         )
         return table.last_pk
@@ -392,7 +516,7 @@ class Archive:
                 "content_type": page.content_type or None,
                 "outcome": outcome.kind,
                 "error": outcome.reason
-                if outcome.kind in {"failed", "not-article", "skipped"}
+                if outcome.kind in {"failed", "not-article", "skipped", "removed"}
                 else None,
                 "article_id": outcome.article_id,
                 "warc_file": ref.file if ref else None,

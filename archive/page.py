@@ -11,7 +11,7 @@ from typing import Any
 
 # What the crawler fetched the page for. Only "article" pages are extracted;
 # the others are recorded as fetches (they are how articles were discovered).
-ROLES = ("article", "hub", "feed", "sitemap", "robots", "homepage")
+ROLES = ("article", "recheck", "hub", "feed", "sitemap", "robots", "homepage", "api")
 
 
 @dataclass

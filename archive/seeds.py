@@ -8,10 +8,13 @@ import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from archive.monitor import parse_duration
+from archive.rules import ExtractionRules, RuleError, check_selector
 from archive.urls import canonical_url, host_of, normalize_host, same_site
 
 __all__ = ["Outlet", "SeedsError", "load_seeds", "outlet_for_url", "select_outlets"]
@@ -26,6 +29,9 @@ KNOWN_KEYS = (
     "domains",
     "article_pattern",
     "exclude",
+    "drop",
+    "body",
+    "recheck",
 )
 
 _SLUG_RE = re.compile(r"[a-z0-9-]+")
@@ -51,6 +57,16 @@ class Outlet:
     domains: tuple[str, ...]
     article_pattern: re.Pattern[str] | None
     exclude: tuple[re.Pattern[str], ...]
+    drop: tuple[str, ...] = ()  # CSS selectors of page parts that are never article text
+    body: str | None = None  # CSS selector of the element(s) holding the article text
+    # When to fetch an archived article again, counted from when it was first archived;
+    # empty = the default schedule (archive.monitor.DEFAULT_SCHEDULE).
+    recheck: tuple[timedelta, ...] = ()
+
+    @property
+    def rules(self) -> ExtractionRules:
+        """The outlet's extraction rules, applied before trafilatura (archive.rules)."""
+        return ExtractionRules(drop=self.drop, body=self.body)
 
     @property
     def all_domains(self) -> tuple[str, ...]:
@@ -237,6 +253,10 @@ class _OutletChecker:
         pattern = self.string("article_pattern")
         article_pattern = self.regex("article_pattern", pattern) if pattern else None
         exclude = tuple(self.regex("exclude", r) for r in self.strings("exclude"))
+        drop = tuple(self.selector("drop", css) for css in self.strings("drop"))
+        body = self.string("body")
+        body = self.selector("body", body) if body else None  # "" means none, as for patterns
+        recheck = tuple(self.duration("recheck", d) for d in self.strings("recheck"))
 
         if self.failed:
             return None
@@ -251,7 +271,17 @@ class _OutletChecker:
             domains=tuple(dict.fromkeys(d for d in domains if d)),
             article_pattern=article_pattern,
             exclude=tuple(p for p in exclude if p),
+            drop=tuple(css for css in drop if css),
+            body=body,
+            recheck=tuple(sorted(d for d in recheck if d)),
         )
+
+    def duration(self, key: str, value: str) -> timedelta | None:
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            self.bad(key, str(exc))
+            return None
 
     def string(self, key: str) -> str | None:
         value = self.raw.get(key)
@@ -306,6 +336,13 @@ class _OutletChecker:
         hint = f' (write "{suggestion}")' if suggestion else ""
         self.bad("domains", f"{_q(value)} is not a bare host name{hint}")
         return None
+
+    def selector(self, key: str, value: str) -> str | None:
+        try:
+            return check_selector(value)
+        except RuleError as exc:
+            self.bad(key, str(exc))
+            return None
 
     def regex(self, key: str, value: str) -> re.Pattern[str] | None:
         try:

@@ -42,6 +42,19 @@ ARTICLE_COLUMNS: dict[str, Any] = {
     "first_seen": str,
     "last_seen": str,
     "run_id": int,
+    # Monitoring over time (archive.monitor): re-check schedule and removals.
+    "checks": int,
+    "next_check": str,
+    "last_checked": str,
+    "etag": str,
+    "last_modified": str,
+    "removed_at": str,
+    "removal_evidence": str,
+    # Extraction quality signals (appended: existing archives get them on open).
+    "language_confidence": float,
+    "language_mismatch": int,
+    "warnings": str,
+    "encoding": str,
 }
 
 FETCH_COLUMNS: dict[str, Any] = {
@@ -113,7 +126,13 @@ def check_archive(path: str | Path) -> None:
     except sqlite3.DatabaseError as exc:
         raise ArchiveUnusable(f"cannot use the archive {path}: {exc}") from None
     except OSError as exc:
-        raise ArchiveUnusable(f"cannot create the archive {path}: {exc.strerror or exc}") from None
+        parent = Path(path).parent
+        reason = (
+            f"{parent} is not a folder"
+            if parent.exists() and not parent.is_dir()
+            else exc.strerror or str(exc)
+        )
+        raise ArchiveUnusable(f"cannot create the archive {path}: {reason}") from None
 
 
 def now_iso() -> str:
@@ -174,6 +193,16 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
             foreign_keys=[("article_id", "articles", "id")],
         )
         urls.create_index(["article_id"])
+    if "next_check" in db["articles"].columns_dict and not any(
+        index.columns == ["next_check"] for index in db["articles"].indexes
+    ):
+        db["articles"].create_index(["next_check"], if_not_exists=True)
+    # Validators of discovery pages (feeds, sitemaps, sections) for conditional requests.
+    db["http_cache"].create(
+        {"url": str, "etag": str, "last_modified": str, "body_hash": str, "fetched_at": str},
+        pk="url",
+        if_not_exists=True,
+    )
     versions = db["article_versions"]
     if not versions.exists():
         # Version 1 is the article as first archived; later versions come from re-checks.

@@ -30,6 +30,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--outlet", default="", help="crawl only this outlet (slug)")
     parser.add_argument("--since", default="", help="skip articles published before YYYY-MM-DD")
     parser.add_argument(
+        "--recheck",
+        default="due",
+        choices=("due", "all", "none"),
+        help="re-fetch archived articles: those due on their schedule (default), all, or none",
+    )
+    parser.add_argument(
         "--warc", default="data/warc", help='folder for raw WARC captures; "none" switches them off'
     )
     parser.add_argument(
@@ -60,6 +66,22 @@ def summary_lines(spider: OutletsSpider) -> list[str]:
             f"  {slug}: discovered {stats['discovered']}, already archived "
             f"{stats['skipped_known']}, older than SINCE {stats['skipped_since']}, "
             f"disallowed by robots.txt {stats['disallowed_by_robots']}"
+        )
+    outcomes = getattr(spider.archive, "outcomes", {})
+    rechecks = sum(
+        stats["rechecks"] + stats["edited_rechecks"] for stats in spider.stats_by_outlet.values()
+    )
+    if rechecks:
+        lines.append(
+            f"  re-checked {rechecks}: changed {outcomes.get('changed', 0)}, "
+            f"unchanged {outcomes.get('unchanged', 0) + outcomes.get('not-modified', 0)}, "
+            f"removed {outcomes.get('removed', 0)}"
+        )
+    first = getattr(spider, "first_crawl", None)
+    if first and first.get("requests") and first["id"] != spider.run_id:
+        share = counts.requests / first["requests"]
+        lines.append(
+            f"  {counts.requests} requests = {share:.0%} of the first crawl's {first['requests']}"
         )
     if counts.failures:
         lines.append("Failed outlets:")
@@ -102,7 +124,13 @@ def main(argv: list[str] | None = None) -> int:
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(OutletsSpider)
     process.crawl(
-        crawler, seeds=args.seeds, db=args.db, outlet=args.outlet, since=args.since, warc=args.warc
+        crawler,
+        seeds=args.seeds,
+        db=args.db,
+        outlet=args.outlet,
+        since=args.since,
+        warc=args.warc,
+        recheck=args.recheck,
     )
     process.start()
     spider = crawler.spider

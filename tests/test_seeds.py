@@ -463,3 +463,42 @@ def test_inline_table_outlets_point_at_the_outlet_key(tmp_path: Path) -> None:
 def test_regex_is_shown_as_written(tmp_path: Path) -> None:
     _, message = bad_value(tmp_path, r"exclude = ['\d+(']")
     assert r'invalid regular expression "\d+(": missing )' in message
+
+
+# --- extraction rules (drop, body) -------------------------------------------------------
+
+
+def test_extraction_rules(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        ONE
+        + "drop = ['.share', 'aside.lire-aussi', \"div[class*='author']\"]\n"
+        + "body = 'article .texte'\n",
+    )
+    (outlet,) = load_seeds(path)
+    assert outlet.drop == (".share", "aside.lire-aussi", "div[class*='author']")
+    assert outlet.body == "article .texte"
+    assert outlet.rules and outlet.rules.body == "article .texte"
+
+
+def test_no_extraction_rules_by_default(tmp_path: Path) -> None:
+    (outlet,) = load_seeds(write(tmp_path, ONE))
+    assert outlet.drop == () and outlet.body is None and not outlet.rules
+    (outlet,) = load_seeds(write(tmp_path, ONE + 'drop = []\nbody = ""\n'))
+    assert not outlet.rules
+
+
+@pytest.mark.parametrize(
+    ("line", "detail"),
+    [
+        ("drop = ['div[']", 'invalid CSS selector "div["'),
+        ("drop = ['.ok', '']", "empty CSS selector"),
+        ("body = 'p:::x'", 'invalid CSS selector "p:::x"'),
+        ("drop = '.share'", 'expected a list of strings, got a string (write drop = ["..."])'),
+        ("body = ['.texte']", "expected a string, got an array"),
+    ],
+)
+def test_bad_extraction_rules(tmp_path: Path, line: str, detail: str) -> None:
+    key = line.split("=", 1)[0].strip()
+    path, message = bad_value(tmp_path, line)
+    assert message.startswith(f'{path}:5: outlet "one": bad value for "{key}": {detail}')

@@ -10,12 +10,13 @@ RawPage item for the archive pipeline.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urlencode, urljoin
 
 import scrapy
 from scrapy import signals
@@ -25,10 +26,11 @@ from scrapy.linkextractors import LinkExtractor
 from twisted.python.failure import Failure
 
 from archive.ingest import Archive
+from archive.monitor import RECHECK_MODES, conditional_headers
 from archive.page import RawPage
 from archive.seeds import Outlet, load_seeds, select_outlets
 from archive.urls import canonical_url, strip_credentials, url_key
-from crawler.discovery.entries import Entry
+from crawler.discovery.entries import Entry, parse_date
 from crawler.discovery.feeds import feed_urls_in_html, looks_like_feed, parse_feed
 from crawler.discovery.links import (
     date_in_url,
@@ -46,11 +48,34 @@ logger = logging.getLogger(__name__)
 # Sitemap locations to try when robots.txt names none: the conventional one,
 # and WordPress's own (5.5+). Yoast's index answers at the first one too.
 GUESSED_SITEMAPS = ("/sitemap.xml", "/wp-sitemap.xml")
+# Discovery pages fetched with If-None-Match / If-Modified-Since after a finished crawl.
+CONDITIONAL_ROLES = ("homepage", "feed", "sitemap", "hub")
 PAGE_IN_PATH = re.compile(r"/page/\d+/?$")
 
 
 def _headers_dict(headers) -> dict[str, str]:
     return {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in headers.items()}
+
+
+def wordpress_api_root(response: Response) -> str | None:
+    """The WordPress REST API root an outlet announces (Link header or <link rel>)."""
+    for value in response.headers.getlist("Link"):
+        match = re.search(r'<([^>]+)>\s*;\s*rel="https://api\.w\.org/"', value.decode("latin-1"))
+        if match:
+            return urljoin(response.url, match.group(1))
+    if not hasattr(response, "css"):
+        return None
+    href = response.css('link[rel="https://api.w.org/"]::attr(href)').get()
+    return urljoin(response.url, href) if href else None
+
+
+def wordpress_posts_url(root: str, params: dict[str, str]) -> str:
+    """The posts endpoint under an API root, in its pretty or ?rest_route= form."""
+    query = urlencode(params)
+    if "rest_route=" in root:
+        base = root.split("?", 1)[0]
+        return f"{base}?rest_route=/wp/v2/posts&{query}"
+    return f"{root.rstrip('/')}/wp/v2/posts?{query}"
 
 
 def listing_base(url: str) -> str:
@@ -84,9 +109,14 @@ class OutletsSpider(scrapy.Spider):
         outlet: str | None = None,
         since: str | None = None,
         warc: str = "data/warc",
+        recheck: str = "due",
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
+        if recheck not in RECHECK_MODES:
+            raise ValueError(f"RECHECK must be one of {', '.join(RECHECK_MODES)}, got {recheck!r}")
+        self.recheck_mode = recheck
+        self.previous_crawl: dict | None = None
         self.seeds_path = seeds
         self.db_path = db
         # Where raw responses are kept as WARC; "none" (or empty) switches capture off.
@@ -107,6 +137,7 @@ class OutletsSpider(scrapy.Spider):
         spider.max_hubs = settings.getint("VEILLE_MAX_HUBS_PER_OUTLET", 300)
         spider.max_pagination = settings.getint("VEILLE_MAX_PAGINATION", 50)
         spider.follow_article_links = settings.getbool("VEILLE_FOLLOW_ARTICLE_LINKS", True)
+        spider.max_api_pages = settings.getint("VEILLE_MAX_API_PAGES", 100)
         crawler.signals.connect(spider._opened, signal=signals.spider_opened)
         crawler.signals.connect(spider._dropped, signal=signals.request_dropped)
         return spider
@@ -116,6 +147,10 @@ class OutletsSpider(scrapy.Spider):
         # The archive pipeline normally hands its handle over before this runs.
         if self.archive is None:
             self.archive = Archive(self.db_path, self.outlets)
+        # Conditional requests only after a crawl of the same outlets finished: what an
+        # interrupted crawl listed but never fetched must be listed again.
+        self.previous_crawl = self.archive.last_crawl([o.slug for o in self.outlets])
+        self.first_crawl = self.archive.first_crawl([o.slug for o in self.outlets])
 
     def _dropped(self, request: scrapy.Request, spider: scrapy.Spider | None = None) -> None:
         # A redirect back to a URL already requested is dropped by the duplicate
@@ -123,7 +158,10 @@ class OutletsSpider(scrapy.Spider):
         chain = request.meta.get("redirect_urls")
         if not chain or self.archive is None or "outlet" not in request.meta:
             return
-        reason = f"redirect loop: {chain[-1]} redirects back to {request.url}"
+        if request.url in chain:
+            reason = f"redirect loop: {chain[-1]} redirects back to {request.url}"
+        else:
+            reason = f"redirects to {request.url}, already fetched in this run"
         self.logger.warning("%s %s failed: %s", request.meta.get("role"), chain[0], reason)
         self.archive.ingest(
             RawPage(
@@ -158,6 +196,24 @@ class OutletsSpider(scrapy.Spider):
                 yield self._request(
                     sitemap, outlet, "sitemap", self.parse_sitemap, found_via="seeds"
                 )
+            for due in self.archive.due_rechecks(outlet.slug, self.recheck_mode):
+                self._count(outlet, "rechecks")
+                yield self._recheck_request(outlet, due["url"], due["etag"], due["last_modified"])
+
+    def _recheck_request(
+        self, outlet: Outlet, url: str, etag: str | None, last_modified: str | None
+    ) -> scrapy.Request:
+        request = self._request(
+            url,
+            outlet,
+            "recheck",
+            self.parse_recheck,
+            found_via="recheck",
+            meta={"handle_httpstatus_list": [304, 404, 410]},
+            dont_filter=True,
+        )
+        request.headers.update(conditional_headers(etag, last_modified))
+        return request
 
     def _request(
         self,
@@ -171,19 +227,34 @@ class OutletsSpider(scrapy.Spider):
         dont_filter: bool = False,
         **hints: Any,
     ) -> scrapy.Request:
+        meta = {
+            "outlet": outlet.slug,
+            "role": role,
+            "found_via": found_via,
+            "hub_depth": depth,
+            "hints": hints,
+            **(meta or {}),
+        }
+        headers = {}
+        if role in CONDITIONAL_ROLES and self.previous_crawl and self.archive is not None:
+            headers = self.archive.validators(url)
+            if headers:
+                meta["handle_httpstatus_list"] = [*meta.get("handle_httpstatus_list", []), 304]
         return scrapy.Request(
             url,
             callback=callback,
             errback=self.on_error,
             dont_filter=dont_filter,
-            meta={
-                "outlet": outlet.slug,
-                "role": role,
-                "found_via": found_via,
-                "hub_depth": depth,
-                "hints": hints,
-                **(meta or {}),
-            },
+            headers=headers,
+            meta=meta,
+        )
+
+    def _unchanged(self, response: Response) -> bool:
+        """A discovery page that has not changed since the last finished crawl."""
+        if response.status == 304:
+            return True
+        return bool(self.previous_crawl) and self.archive.known_body(
+            response.meta.get("redirect_urls", [response.url])[0], response.body
         )
 
     def _outlet(self, response_or_request) -> Outlet:
@@ -231,6 +302,9 @@ class OutletsSpider(scrapy.Spider):
     def parse_sitemap(self, response: Response):
         outlet = self._outlet(response)
         yield self._page(response)
+        if self._unchanged(response):
+            self._count(outlet, "unchanged_pages")
+            return
         doc = parse_sitemap(response.body, response.url, self.settings.getint("DOWNLOAD_MAXSIZE"))
         if doc.kind == "sitemapindex":
             for entry in doc.entries:
@@ -255,6 +329,9 @@ class OutletsSpider(scrapy.Spider):
     def parse_feed(self, response: Response):
         outlet = self._outlet(response)
         yield self._page(response)
+        if self._unchanged(response):
+            self._count(outlet, "unchanged_pages")
+            return
         yield from self._feed_entries(outlet, response)
 
     def _feed_entries(self, outlet: Outlet, response: Response):
@@ -269,6 +346,11 @@ class OutletsSpider(scrapy.Spider):
             yield self._page(response, role="article")
             return
         yield self._page(response)
+        if depth == 0:
+            yield from self._wordpress_api(outlet, response)
+        if self._unchanged(response):
+            self._count(outlet, "unchanged_pages")
+            return
         if depth == 0:
             for feed in feed_urls_in_html(response.body, response.url):
                 if self._allowed(outlet, feed):
@@ -305,6 +387,91 @@ class OutletsSpider(scrapy.Spider):
             return
         self.hubs_seen[outlet.slug] += 1
         yield self._request(url, outlet, "hub", self.parse_hub, found_via="section", depth=depth)
+
+    def parse_recheck(self, response: Response):
+        yield self._page(response, role="recheck")
+
+    # -- WordPress REST API -------------------------------------------------------
+
+    def _wordpress_api(self, outlet: Outlet, response: Response):
+        """Posts listed by the WordPress REST API, when the outlet runs WordPress.
+
+        The API lists every post with its dates: a complete, date-bounded backfill
+        (`after`), and the posts edited since the last crawl (`modified_after`).
+        Feeds and sitemaps still run: an outlet may block or disable the API.
+        """
+        root = wordpress_api_root(response)
+        if root is None:
+            return
+        self._count(outlet, "wordpress_api")
+        fields = {"per_page": "100", "_fields": "link,date_gmt,modified_gmt,title", "page": "1"}
+        since = self.since.isoformat() + "T00:00:00" if self.since else None
+        if self.previous_crawl:
+            started = datetime.fromisoformat(self.previous_crawl["started"])
+            # Posts published since the last crawl (a day's margin for clock skew) ...
+            after = (started - timedelta(days=1)).replace(tzinfo=None).isoformat("T", "seconds")
+            yield self._wp_request(
+                outlet, root, {**fields, "after": max(after, since or "")}, "new"
+            )
+            # ... and posts edited since then: re-checked now, whatever their schedule.
+            edited = started.replace(tzinfo=None).isoformat("T", "seconds")
+            yield self._wp_request(outlet, root, {**fields, "modified_after": edited}, "edited")
+        else:
+            yield self._wp_request(
+                outlet, root, {**fields, **({"after": since} if since else {})}, "backfill"
+            )
+
+    def _wp_request(self, outlet: Outlet, root: str, params: dict, purpose: str):
+        return self._request(
+            wordpress_posts_url(root, params),
+            outlet,
+            "api",
+            self.parse_wp_posts,
+            found_via="wordpress-api",
+            meta={"wp_root": root, "wp_params": params, "wp_purpose": purpose},
+        )
+
+    def parse_wp_posts(self, response: Response):
+        outlet = self._outlet(response)
+        yield self._page(response)
+        try:
+            posts = json.loads(response.text)
+        except (ValueError, AttributeError):
+            self.logger.warning(
+                "WordPress API %s: not JSON; using feeds and sitemaps", response.url
+            )
+            return
+        if not isinstance(posts, list):
+            return
+        purpose = response.meta["wp_purpose"]
+        for post in posts:
+            link = post.get("link") if isinstance(post, dict) else None
+            if not isinstance(link, str):
+                continue
+            url = canonical_url(link)
+            if not url or not self._allowed(outlet, url):
+                continue
+            if purpose == "edited" and self.archive.is_known(url):
+                self._count(outlet, "edited_rechecks")
+                yield self._recheck_request(outlet, url, None, None)
+                continue
+            title = (
+                (post.get("title") or {}).get("rendered")
+                if isinstance(post.get("title"), dict)
+                else None
+            )
+            entry = Entry(
+                url=url,
+                title=title,
+                published=parse_date(post.get("date_gmt")),
+                via="wordpress-api",
+            )
+            yield from self._candidate(outlet, url, "wordpress-api", entry)
+        page = int(response.meta["wp_params"].get("page", "1"))
+        pages = int(response.headers.get("X-WP-TotalPages", b"1") or 1)
+        if page < min(pages, self.max_api_pages):
+            params = {**response.meta["wp_params"], "page": str(page + 1)}
+            yield self._wp_request(outlet, response.meta["wp_root"], params, purpose)
 
     def parse_article(self, response: Response):
         outlet = self._outlet(response)
