@@ -27,7 +27,7 @@ from scrapy import signals
 from scrapy.http import Request, Response
 from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet.defer import Deferred, DeferredSemaphore
+from twisted.internet.defer import Deferred, DeferredList, DeferredSemaphore
 
 from archive.ingest import Archive, Outcome, Prepared, RunCounts, prepare
 from archive.page import RawPage
@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 RUN_STATUS = {"finished": "finished", "shutdown": "interrupted", "cancelled": "interrupted"}
 
 # Defaults of the settings documented in crawler/settings.py.
-PAGES_IN_FLIGHT_PER_WORKER = 8  # keeps every worker fed while one result is pickled back
+PAGES_IN_FLIGHT_PER_WORKER = 32  # the reactor may take a few hundred ms to collect a result
 WRITE_BATCH = 50  # pages per transaction
 WRITE_INTERVAL = 0.5  # seconds: a slow crawl still shows its pages in the archive promptly
 
@@ -68,6 +68,7 @@ class ArchivePipeline:
         self.pool: ExtractionPool | None = None
         self._slots: DeferredSemaphore | None = None
         self._batch: list[Prepared] = []
+        self._in_flight: set[Future[Extraction]] = set()
         self._flusher = None
         crawler.signals.connect(self._robots_checked, signal=signals.response_received)
         # The run is closed on spider_closed, not close_spider: only the signal
@@ -107,53 +108,84 @@ class ArchivePipeline:
             return item
         outlet = self.archive.outlets.get(item.outlet)
         if self.pool is not None and needs_extraction(item):
-            prepared = await self._extract(item, outlet)
+            # Wait only for room in the pool, not for the extraction itself: the
+            # response is released at once, so Scrapy's scraper slot (5 MB by
+            # default) never fills with pages that are merely queued for a worker.
+            await maybe_deferred_to_future(self._slots.acquire())
+            self._submit(item, outlet, retry=True)
         else:
-            prepared = prepare(item, outlet)
-        self._batch.append(prepared)
-        if len(self._batch) >= self.batch_size:
-            self._flush()
+            self._queue(prepare(item, outlet))
         return None
 
     # -- extraction in the pool -------------------------------------------------
 
-    async def _extract(self, page: RawPage, outlet: Any) -> Prepared:
-        await maybe_deferred_to_future(self._slots.acquire())
-        try:
-            try:
-                result = await self._result(self.pool.submit(page, outlet))
-            except BrokenProcessPool:
-                # A worker died (this page or another in flight broke lxml, or the
-                # OOM killer): try once more in a fresh pool before giving up on it.
-                try:
-                    result = await self._result(self.pool.retry_after_crash(page, outlet))
-                except BrokenProcessPool as exc:
-                    logger.error("Extraction of %s crashed its worker twice", page.url)
-                    return crashed(page, exc)
-            return result.prepared
-        finally:
-            self._slots.release()
-
-    @staticmethod
-    async def _result(future: Future[Extraction]) -> Extraction:
-        """Wait for a pool future without blocking the reactor."""
+    def _submit(self, page: RawPage, outlet: Any, retry: bool) -> None:
+        """Send a page to the pool; its result joins the next batch (slot held till then)."""
         from twisted.internet import reactor
 
-        waiting: Deferred = Deferred()
+        future = (self.pool.submit if retry else self.pool.retry_after_crash)(page, outlet)
+        self._in_flight.add(future)
+        # Done-callbacks run in the executor's thread; the archive belongs to the reactor's.
+        future.add_done_callback(
+            lambda done: reactor.callFromThread(self._extracted, done, page, outlet, retry)
+        )
 
-        def fire(done: Future[Extraction]) -> None:
-            if done.cancelled():
-                waiting.errback(CancelledError())
-            elif done.exception() is not None:
-                waiting.errback(done.exception())
-            else:
-                waiting.callback(done.result())
+    def _extracted(
+        self, future: Future[Extraction], page: RawPage, outlet: Any, retry: bool
+    ) -> None:
+        self._in_flight.discard(future)
+        try:
+            prepared = future.result().prepared
+        except BrokenProcessPool as exc:
+            if retry and self.pool is not None:
+                # A worker died (this page or another in flight broke lxml, or the
+                # OOM killer): try once more in a fresh pool before giving up on it.
+                self._submit(page, outlet, retry=False)
+                return
+            logger.error("Extraction of %s crashed its worker twice", page.url)
+            prepared = crashed(page, exc)
+        except CancelledError:
+            self._slots.release()
+            return
+        except Exception:
+            # As an error in Archive.ingest always was: logged, the page not recorded.
+            logger.exception("Extraction of %s failed", page.url)
+            self._slots.release()
+            return
+        self._slots.release()
+        self._queue(prepared)
 
-        # Done-callbacks run in the executor's thread; Deferreds belong to the reactor's.
-        future.add_done_callback(lambda done: reactor.callFromThread(fire, done))
-        return await maybe_deferred_to_future(waiting)
+    async def _drain(self) -> None:
+        """Wait for every page still in the pool (the spider is closing)."""
+        while self._in_flight:
+            waiting = list(self._in_flight)
+            await maybe_deferred_to_future(
+                DeferredList([self._deferred(f) for f in waiting], consumeErrors=True)
+            )
+            # Their results are queued from reactor callbacks: let those run.
+            await maybe_deferred_to_future(self._later(0))
+
+    @staticmethod
+    def _deferred(future: Future) -> Deferred:
+        from twisted.internet import reactor
+
+        done: Deferred = Deferred()
+        future.add_done_callback(lambda _: reactor.callFromThread(done.callback, None))
+        return done
+
+    @staticmethod
+    def _later(seconds: float) -> Deferred:
+        from twisted.internet import reactor
+        from twisted.internet.task import deferLater
+
+        return deferLater(reactor, seconds, lambda: None)
 
     # -- writing ----------------------------------------------------------------
+
+    def _queue(self, prepared: Prepared) -> None:
+        self._batch.append(prepared)
+        if len(self._batch) >= self.batch_size:
+            self._flush()
 
     def _flush(self) -> None:
         if not self._batch or self.archive is None:
@@ -200,8 +232,9 @@ class ArchivePipeline:
                 pool.cpu_seconds,
             )
 
-    def close_spider(self, spider=None):
+    async def close_spider(self, spider=None):
         if self.archive is not None:
+            await self._drain()
             self._finish_writing()
 
     # -- robots.txt and the end of the run ----------------------------------------
