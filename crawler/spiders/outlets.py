@@ -497,6 +497,12 @@ class OutletsSpider(scrapy.Spider):
             self.logger.error(message)
             if role == "homepage":
                 self.outlet_failures.append(message)
+        elif role == "api":
+            self.logger.info(
+                "WordPress API %s unavailable (%s): feeds and sitemaps are used",
+                request.url,
+                reason,
+            )
         else:
             origin = (request.meta.get("redirect_urls") or [request.url])[0]
             self.logger.warning("%s %s failed: %s", role, origin, reason)
