@@ -66,17 +66,17 @@ class Prepared:
 
 def prepare(page: RawPage, outlet: Any = None) -> Prepared:
     """Judge and extract one page. Touches no database, so it can run in a worker process."""
+    if page.role == "api" and page.status in (401, 403, 404, 410):
+        # WordPress sites often disable or guard their REST API: feeds and sitemaps remain.
+        return Prepared(
+            page, Outcome("recorded", reason=f"HTTP {page.status}: WordPress API absent or blocked")
+        )
     if page.error or page.status is None:
         return Prepared(page, Outcome("failed", reason=page.error or "no response"))
     if page.status == 304:
         return Prepared(page, Outcome("not-modified", reason="304 Not Modified"))
     if page.role == "recheck" and page.status in (404, 410):
         return Prepared(page, Outcome("removed", reason=f"HTTP {page.status} on re-check"))
-    if page.role == "api" and page.status in (401, 403, 404, 410):
-        # WordPress sites often disable or guard their REST API: feeds and sitemaps remain.
-        return Prepared(
-            page, Outcome("recorded", reason=f"HTTP {page.status}: WordPress API absent or blocked")
-        )
     if page.status in (404, 410) and (page.role == "robots" or page.found_via == "guess"):
         # Not having a robots.txt or a sitemap at a guessed location is normal.
         return Prepared(page, Outcome("recorded", reason=f"HTTP {page.status}: none here"))
