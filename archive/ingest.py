@@ -355,9 +355,9 @@ class Archive:
                 outcome = self._store_recheck(page, prepared, warc_ref)
             else:
                 outcome = prepared.outcome or self._store_article(
-                    page, prepared.extracted, since, warc_ref, reextract
+                    page, prepared.extracted, since, warc_ref, reextract, run_id
                 )
-                if page.status == 200 and page.role not in ("article", "robots"):
+                if page.status == 200 and page.role in monitor.DISCOVERY_ROLES:
                     self._remember_validators(page)
             if not reextract:
                 self._record_fetch(page, run_id, outcome, warc_ref)
@@ -396,6 +396,7 @@ class Archive:
         since: date | None,
         ref: WarcRef | None,
         reextract: bool,
+        run_id: int | None = None,
     ) -> Outcome:
         canonical = self._canonical(page, extracted)
         published_day = day_of(extracted.published)
@@ -411,7 +412,7 @@ class Archive:
                 "update articles set last_seen = ? where id = ?", [page.fetched_at, existing]
             )
             return Outcome("duplicate", existing, reason="already archived")
-        article_id = self._insert_article(page, canonical, extracted)
+        article_id = self._insert_article(page, canonical, extracted, run_id)
         self._remember_urls(article_id, variants)
         self._insert_version(article_id, 1, page.fetched_at, extracted, ref)
         return Outcome("archived", article_id)
@@ -474,7 +475,9 @@ class Archive:
                 return declared
         return fallback
 
-    def _insert_article(self, page: RawPage, url: str, ex: Extracted) -> int:
+    def _insert_article(
+        self, page: RawPage, url: str, ex: Extracted, run_id: int | None = None
+    ) -> int:
         table = self.db["articles"]
         table.insert(
             {
@@ -484,6 +487,7 @@ class Archive:
                 "found_via": page.found_via,
                 "first_seen": page.fetched_at,
                 "last_seen": page.fetched_at,
+                "run_id": run_id,
                 "checks": 0,
                 "next_check": monitor.next_check(page.fetched_at, 0, self._schedule(page.outlet)),
                 "etag": page.header("etag"),

@@ -26,6 +26,8 @@ DEFAULT_SCHEDULE: tuple[timedelta, ...] = (
 DURATION = re.compile(r"^\s*(\d+)\s*(m|min|h|d|w)\s*$", re.IGNORECASE)
 UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 RECHECK_MODES = ("due", "all", "none")
+# Pages that list articles; fetched conditionally once a crawl of them has finished.
+DISCOVERY_ROLES = ("homepage", "feed", "sitemap", "hub")
 
 # Lines an outlet rewrites without changing the story: datelines and update stamps.
 DATELINE = re.compile(
@@ -36,7 +38,7 @@ DATELINE = re.compile(
 
 
 def parse_duration(text: str) -> timedelta:
-    """"1h", "6 h", "3d", "2w", "30m" → timedelta; ValueError otherwise."""
+    """ "1h", "6 h", "3d", "2w", "30m" → timedelta; ValueError otherwise."""
     match = DURATION.match(text)
     if not match:
         raise ValueError(f"{text!r} is not a duration like 1h, 6h, 3d or 1w")

@@ -77,6 +77,9 @@ def summary_lines(spider: OutletsSpider) -> list[str]:
             f"unchanged {outcomes.get('unchanged', 0) + outcomes.get('not-modified', 0)}, "
             f"removed {outcomes.get('removed', 0)}"
         )
+    unchanged = sum(stats["unchanged_pages"] for stats in spider.stats_by_outlet.values())
+    if unchanged:
+        lines.append(f"  {unchanged} feeds, sitemaps and sections unchanged since the last crawl")
     first = getattr(spider, "first_crawl", None)
     if first and first.get("requests") and first["id"] != spider.run_id:
         share = counts.requests / first["requests"]

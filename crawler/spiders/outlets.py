@@ -26,7 +26,7 @@ from scrapy.linkextractors import LinkExtractor
 from twisted.python.failure import Failure
 
 from archive.ingest import Archive
-from archive.monitor import RECHECK_MODES, conditional_headers
+from archive.monitor import DISCOVERY_ROLES, RECHECK_MODES, conditional_headers
 from archive.page import RawPage
 from archive.seeds import Outlet, load_seeds, select_outlets
 from archive.urls import canonical_url, strip_credentials, url_key
@@ -49,7 +49,7 @@ logger = logging.getLogger(__name__)
 # and WordPress's own (5.5+). Yoast's index answers at the first one too.
 GUESSED_SITEMAPS = ("/sitemap.xml", "/wp-sitemap.xml")
 # Discovery pages fetched with If-None-Match / If-Modified-Since after a finished crawl.
-CONDITIONAL_ROLES = ("homepage", "feed", "sitemap", "hub")
+CONDITIONAL_ROLES = DISCOVERY_ROLES
 PAGE_IN_PATH = re.compile(r"/page/\d+/?$")
 
 
@@ -409,12 +409,12 @@ class OutletsSpider(scrapy.Spider):
         if self.previous_crawl:
             started = datetime.fromisoformat(self.previous_crawl["started"])
             # Posts published since the last crawl (a day's margin for clock skew) ...
-            after = (started - timedelta(days=1)).replace(tzinfo=None).isoformat("T", "seconds")
+            after = (started - timedelta(days=1)).isoformat(timespec="seconds")
             yield self._wp_request(
                 outlet, root, {**fields, "after": max(after, since or "")}, "new"
             )
             # ... and posts edited since then: re-checked now, whatever their schedule.
-            edited = started.replace(tzinfo=None).isoformat("T", "seconds")
+            edited = started.isoformat(timespec="seconds")
             yield self._wp_request(outlet, root, {**fields, "modified_after": edited}, "edited")
         else:
             yield self._wp_request(
