@@ -28,7 +28,8 @@ from archive.seeds import Outlet, load_seeds, outlet_for_url
 from archive.warc import ReadStats, WarcRef, iter_responses, warc_files
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-WINDOW_PER_WORKER = 32  # pages in flight per worker: enough to keep cores busy, bounded memory
+WINDOW_PER_WORKER = 32  # pages in flight per worker: cores busy, memory bounded
+BATCH = 100  # pages per write transaction
 
 
 @dataclass
@@ -125,13 +126,25 @@ def _drain(
     reextracting: bool,
     progress: Progress,
 ) -> None:
-    for prepared, ref in _prepared_in_order(items, workers):
-        outcome = archive.store(
-            prepared, run_id, since, capture=False, warc_ref=ref, reextract=reextracting
-        )
-        report.pages += 1
-        report.outcomes[outcome.kind] = report.outcomes.get(outcome.kind, 0) + 1
+    batch: list[tuple[Prepared, WarcRef]] = []
+
+    def write() -> None:
+        # One transaction per batch: a commit per page would cost more than extraction.
+        with archive.db.atomic():
+            for prepared, ref in batch:
+                outcome = archive.store(
+                    prepared, run_id, since, capture=False, warc_ref=ref, reextract=reextracting
+                )
+                report.pages += 1
+                report.outcomes[outcome.kind] = report.outcomes.get(outcome.kind, 0) + 1
+        batch.clear()
         progress.tick(report)
+
+    for prepared, ref in _prepared_in_order(items, workers):
+        batch.append((prepared, ref))
+        if len(batch) >= BATCH:
+            write()
+    write()
 
 
 def default_workers() -> int:
