@@ -9,8 +9,10 @@ import textwrap
 from datetime import date
 from pathlib import Path
 
+from archive.lock import ArchiveBusy, ArchiveLock
 from archive.search import MARK_END, MARK_START, search
 from archive.seeds import SeedsError, load_seeds, select_outlets
+from archive.store import ArchiveUnusable, check_archive
 from archive.warc import warc_files
 
 
@@ -83,7 +85,7 @@ def cmd_seeds(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from archive.serve import serve
 
-    return serve(args.db, host=args.host, port=args.port)
+    return serve(args.db, host=args.host, port=args.port, warc=args.warc)
 
 
 def _since(value: str) -> date | None:
@@ -95,12 +97,25 @@ def _since(value: str) -> date | None:
         raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {value!r}") from None
 
 
+def _writer_lock(db: str, what: str) -> ArchiveLock | None:
+    """The archive's writer lock, or None after saying why it cannot be had."""
+    try:
+        check_archive(db)
+        return ArchiveLock(db).acquire(what)
+    except (ArchiveBusy, ArchiveUnusable) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+
+
 def cmd_reextract(args: argparse.Namespace) -> int:
     from archive.rebuild import reextract, summary
 
     if not warc_files(args.warc):
         print(f"error: no WARC files under {args.warc}", file=sys.stderr)
         return 2
+    lock = _writer_lock(args.db, "re-extraction")
+    if lock is None:
+        return 3
     report = reextract(
         args.db,
         args.warc,
@@ -120,12 +135,79 @@ def cmd_import_warc(args: argparse.Namespace) -> int:
     if missing:
         print(f"error: no WARC files at {', '.join(missing)}", file=sys.stderr)
         return 2
+    lock = _writer_lock(args.db, "WARC import")
+    if lock is None:
+        return 3
     try:
         report = import_warc(args.files, args.db, args.seeds, workers=args.workers)
     except SeedsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print("\n".join(summary(report, "import")))
+    return 0
+
+
+# -- monitoring: stories, alerts, health -----------------------------------------------
+
+
+def _archive_exists(db: str) -> bool:
+    if Path(db).exists():
+        return True
+    print(f"error: no archive at {db} (run `make crawl` or `make demo` first)", file=sys.stderr)
+    return False
+
+
+def cmd_stories(args: argparse.Namespace) -> int:
+    from archive.stories import group_stories
+
+    if not _archive_exists(args.db):
+        return 2
+    if args.threshold is not None and not 0 < args.threshold < 1:
+        print("error: --threshold must be between 0 and 1 (excluded)", file=sys.stderr)
+        return 2
+    lock = _writer_lock(args.db, "story grouping")
+    if lock is None:
+        return 3
+    try:
+        summary = group_stories(args.db, threshold=args.threshold)
+    finally:
+        lock.release()
+    print("\n".join(summary.lines()))
+    return 0
+
+
+def cmd_alerts(args: argparse.Namespace) -> int:
+    from archive.alerts import AlertsError, load_alerts, report_lines, run_alerts
+
+    try:
+        alerts = load_alerts(args.alerts)
+    except AlertsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.check:
+        for alert in alerts:
+            print(f"{alert.name}: {alert.query} ({alert.scope})")
+        return 0
+    if not _archive_exists(args.db):
+        return 2
+    try:
+        runs = run_alerts(args.db, alerts, limit=args.limit, save=not args.dry_run)
+    except sqlite3.Error as exc:
+        print(f"error: alerts failed: {exc}", file=sys.stderr)
+        return 2
+    lines = report_lines(runs, Path(args.db).stem, args.datasette, tty=sys.stdout.isatty())
+    print("\n".join(lines))
+    if args.dry_run:
+        print("(dry run: the next run will report the same matches)")
+    return 0
+
+
+def cmd_health(args: argparse.Namespace) -> int:
+    from archive.health import outlet_health, report_lines
+
+    if not _archive_exists(args.db):
+        return 2
+    print("\n".join(report_lines(outlet_health(args.db))))
     return 0
 
 
@@ -174,7 +256,43 @@ def build_parser() -> argparse.ArgumentParser:
     served.add_argument("--db", default="data/archive.db")
     served.add_argument("--host", default="127.0.0.1")
     served.add_argument("--port", type=int, default=8001)
+    served.add_argument("--warc", default="data/warc", help="captures, for archived copies")
     served.set_defaults(func=cmd_serve)
+    grouped = commands.add_parser(
+        "stories", help="group near-duplicate articles into stories (syndication)"
+    )
+    grouped.add_argument("--db", default="data/archive.db")
+    grouped.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="estimated Jaccard similarity of 5-word shingles for two articles to be one "
+        "story (default: the archive's current one, else 0.6); a new value regroups all",
+    )
+    grouped.set_defaults(func=cmd_stories)
+
+    alerted = commands.add_parser(
+        "alerts", help="print what matches each saved alert since its previous run"
+    )
+    alerted.add_argument("--db", default="data/archive.db")
+    alerted.add_argument("--alerts", default="seeds/alerts.toml", help="the alerts file")
+    alerted.add_argument("--limit", type=int, default=20, help="matches shown per alert")
+    alerted.add_argument(
+        "--dry-run", action="store_true", help="do not record this run (show the same next time)"
+    )
+    alerted.add_argument("--check", action="store_true", help="only check the alerts file")
+    alerted.add_argument(
+        "--datasette",
+        default="http://127.0.0.1:8001",
+        help="address of the published archive, for the feeds' URLs",
+    )
+    alerted.set_defaults(func=cmd_alerts)
+
+    healthy = commands.add_parser(
+        "health", help="per outlet: last crawl, recent articles, errors, silent outlets"
+    )
+    healthy.add_argument("--db", default="data/archive.db")
+    healthy.set_defaults(func=cmd_health)
     return parser
 
 

@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import os
+import sqlite3
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -28,6 +29,16 @@ from archive.warc import WarcRef, WarcWriter
 logger = logging.getLogger(__name__)
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+# Errors of the archive as a whole rather than of one page: no write can succeed
+# until someone acts (free disk space, fix permissions, restore the file).
+ARCHIVE_ERRORS: tuple[type[BaseException], ...] = (
+    sqlite3.OperationalError,  # "database or disk is full", "disk I/O error", locked
+    sqlite3.InternalError,
+    OSError,  # WARC capture: no space left on device, permissions
+    MemoryError,
+)
 
 
 @dataclass
@@ -377,13 +388,18 @@ class Archive:
         exactly what the same pages stored one by one would. One commit per batch
         instead of per page is what makes writing cheap next to extraction. A page
         that cannot be stored is logged and left out (None in the result), as a
-        failed `ingest` would be, without losing the rest of its batch.
+        failed `ingest` would be, without losing the rest of its batch. An error of
+        the archive itself (disk full, I/O error, a locked or damaged database: see
+        ARCHIVE_ERRORS) rolls the whole batch back and is raised: no later page
+        could be written either.
         """
         outcomes: list[Outcome | None] = []
         with self.db.atomic():
             for prepared in batch:
                 try:
                     outcomes.append(self.store(prepared, run_id, since, capture))
+                except ARCHIVE_ERRORS:
+                    raise
                 except Exception:
                     logger.exception("Could not store %s", prepared.page.url)
                     outcomes.append(None)

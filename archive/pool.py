@@ -22,13 +22,16 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import select
 import signal
+import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
+from archive.extract import Extracted
 from archive.ingest import Outcome, Prepared, prepare
 from archive.page import RawPage
 
@@ -74,24 +77,64 @@ def needs_extraction(page: RawPage) -> bool:
 
 @dataclass
 class Extraction:
-    """A worker's result: the prepared page, which process made it, and its CPU time."""
+    """A page extracted by the pool: the prepared page, which process made it, its CPU time."""
 
     prepared: Prepared
     pid: int
     cpu_seconds: float
 
 
-def _init_worker(nice: int) -> None:
+@dataclass
+class _Verdict:
+    """What a worker sends back: `prepare`'s result without the page.
+
+    The caller still holds the page, and its body is most of what would be pickled
+    back; `ExtractionPool.submit` puts the caller's own page object back in.
+    """
+
+    outcome: Outcome | None
+    extracted: Extracted | None
+    pid: int
+    cpu_seconds: float
+
+
+def _init_worker(nice: int, owner: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if nice:
         with contextlib.suppress(OSError):  # not permitted here: same priority then
             os.nice(nice)
+    threading.Thread(target=_exit_with, args=(owner,), daemon=True).start()
 
 
-def _prepare_in_worker(page: RawPage, outlet: Any) -> Extraction:
+def _exit_with(owner: int) -> None:
+    """End this worker when the process that owns the pool is gone.
+
+    A worker waits for work on a pipe it also holds the writing end of, and keeps
+    the fork server alive; neither notices when the owner dies without shutting the
+    pool down (SIGKILL, the OOM killer, a crash). Without this they would stay
+    behind forever, one set per killed crawl.
+    """
+    try:
+        handle = os.pidfd_open(owner)
+    except (AttributeError, OSError):  # not Linux ≥ 5.3: look every second instead
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(owner, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:
+                pass
+    select.select([handle], [], [])  # readable once the owner has exited
+    os._exit(0)
+
+
+def _prepare_in_worker(page: RawPage, outlet: Any) -> _Verdict:
     started = time.process_time()
     prepared = prepare(page, outlet)
-    return Extraction(prepared, os.getpid(), time.process_time() - started)
+    return _Verdict(
+        prepared.outcome, prepared.extracted, os.getpid(), time.process_time() - started
+    )
 
 
 class ExtractionPool:
@@ -126,28 +169,39 @@ class ExtractionPool:
                 max_workers=self.workers,
                 mp_context=self.context,
                 initializer=_init_worker,
-                initargs=(self.nice,),
+                initargs=(self.nice, os.getpid()),
             )
         return self._executor
 
     def submit(self, page: RawPage, outlet: Any = None) -> Future[Extraction]:
         """Start extracting a page; the future holds its `Extraction`."""
         try:
-            future = self._pool().submit(_prepare_in_worker, page, outlet)
+            inner = self._pool().submit(_prepare_in_worker, page, outlet)
         except BrokenProcessPool:
             self._restart()
-            future = self._pool().submit(_prepare_in_worker, page, outlet)
-        future.add_done_callback(self._account)
-        return future
+            inner = self._pool().submit(_prepare_in_worker, page, outlet)
+        outer: Future[Extraction] = Future()
+        inner.add_done_callback(lambda done: self._complete(done, outer, page))
+        return outer
 
-    def _account(self, future: Future[Extraction]) -> None:
-        # Runs in the executor's own thread: plain counter updates only.
-        if future.cancelled() or future.exception() is not None:
+    def _complete(
+        self, inner: Future[_Verdict], outer: Future[Extraction], page: RawPage
+    ) -> None:
+        # Runs in the executor's own thread: counters, then the caller's future, so
+        # that whoever waits on it sees a complete Prepared (with its page) at once.
+        if inner.cancelled():
+            outer.cancel()
             return
-        result = future.result()
-        self.pids.add(result.pid)
+        error = inner.exception()
+        if error is not None:
+            outer.set_exception(error)
+            return
+        verdict = inner.result()
+        self.pids.add(verdict.pid)
         self.pages += 1
-        self.cpu_seconds += result.cpu_seconds
+        self.cpu_seconds += verdict.cpu_seconds
+        prepared = Prepared(page, verdict.outcome, verdict.extracted)
+        outer.set_result(Extraction(prepared, verdict.pid, verdict.cpu_seconds))
 
     def _restart(self) -> None:
         """Replace a pool whose worker died (a page that crashed lxml, an OOM kill)."""

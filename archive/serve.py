@@ -80,7 +80,10 @@ def alerts_file() -> Path | None:
 
 
 def metadata_for(
-    db_path: Path, allow_robots: bool | None = None, alerts: Path | None = None
+    db_path: Path,
+    allow_robots: bool | None = None,
+    alerts: Path | None = None,
+    warc: Path | None = None,
 ) -> dict:
     """The metadata file, keyed by the database's name as Datasette will call it."""
     metadata = yaml.safe_load((HERE / "metadata.yml").read_text(encoding="utf-8"))
@@ -99,6 +102,8 @@ def metadata_for(
         plugins["datasette-block-robots"] = {"literal": "User-agent: *\nAllow: /"}
     if alerts:
         plugins["veille"] = {"alerts": str(alerts)}
+    if warc and warc.is_dir():
+        plugins["veille-raw"] = {"warc": str(warc.resolve())}
     text = json.dumps(metadata, ensure_ascii=False).replace('"/archive/', f'"/{name}/')
     return json.loads(text.replace('href=\\"/archive/', f'href=\\"/{name}/'))
 
@@ -134,7 +139,7 @@ def installed_write_plugins() -> list[str]:
     return sorted(found)
 
 
-def serve(db: str, host: str = "127.0.0.1", port: int = 8001) -> int:
+def serve(db: str, host: str = "127.0.0.1", port: int = 8001, warc: str | None = None) -> int:
     db_path = Path(db)
     if not db_path.exists():
         print(f"error: no archive at {db} (run `make crawl` or `make demo` first)", file=sys.stderr)
@@ -149,7 +154,7 @@ def serve(db: str, host: str = "127.0.0.1", port: int = 8001) -> int:
         return 2
     meta_dir = Path(tempfile.mkdtemp(prefix="veille-datasette-"))
     metadata_file = meta_dir / "metadata.json"
-    metadata = metadata_for(db_path, alerts=alerts_file())
+    metadata = metadata_for(db_path, alerts=alerts_file(), warc=Path(warc) if warc else None)
     metadata_file.write_text(json.dumps(metadata, ensure_ascii=False))
     datasette = Path(sys.executable).with_name("datasette")
     args = datasette_args(db_path, host, port, metadata_file)

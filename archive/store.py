@@ -55,6 +55,8 @@ ARTICLE_COLUMNS: dict[str, Any] = {
     "language_mismatch": int,
     "warnings": str,
     "encoding": str,
+    # Syndication (archive.stories): articles of one story share it; NULL when alone.
+    "story_id": int,
 }
 
 FETCH_COLUMNS: dict[str, Any] = {
@@ -219,6 +221,13 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         fetches.create_index(["outlet", "fetched_at"])
     else:
         _add_missing_columns(fetches, FETCH_COLUMNS)
+    # Tables and views of the monitoring modules, kept beside the code that uses them
+    # (imported here because they import this module).
+    from archive import alerts, health, stories
+
+    stories.ensure_schema(db)
+    alerts.ensure_schema(db)
+    health.ensure_view(db)
 
 
 def _add_missing_columns(table: sqlite_utils.db.Table, columns: dict[str, Any]) -> None:

@@ -319,3 +319,10 @@ def read_response(root: str | Path, ref: WarcRef) -> WarcResponse:
         record = next(iter(ArchiveIterator(fh)))
         body = record.content_stream().read()
         return _as_response(record, body, ref)
+
+
+def read_record_bytes(root: str | Path, ref: WarcRef) -> bytes:
+    """The raw bytes of one record (its gzip member), for a download."""
+    with open(Path(root) / ref.file, "rb") as fh:
+        fh.seek(ref.offset)
+        return fh.read(ref.length) if ref.length else fh.read()

@@ -18,6 +18,7 @@ from scrapy.utils.project import get_project_settings
 from archive.lock import ArchiveBusy, ArchiveLock
 from archive.seeds import SeedsError, load_seeds, select_outlets
 from archive.store import ArchiveUnusable, check_archive
+from archive.stories import group_stories
 from crawler.spiders.outlets import OutletsSpider, parse_since
 
 
@@ -138,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     process.start()
     spider = crawler.spider
     print("\n".join(summary_lines(spider)))
+    if getattr(spider, "run_counts", None) is not None:
+        print_stories(args.db)
     status = getattr(spider, "run_status", "failed")
     if status == "finished":
         # A finished crawl leaves nothing to resume; the next run starts afresh.
@@ -146,6 +149,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Interrupted: `make crawl` with the same DB resumes from {jobdir}")
     lock.release()
     return 0 if status == "finished" else 1
+
+
+def print_stories(db: str) -> None:
+    """Group the new articles into stories (syndication) while the archive is still ours."""
+    try:
+        summary = group_stories(db)
+    except Exception as exc:  # grouping must never cost the crawl its result
+        print(f"warning: stories not updated: {exc}", file=sys.stderr)
+        return
+    print("\n".join(summary.lines()))
 
 
 def job_folder(db: str, outlet: str) -> Path:

@@ -1,18 +1,20 @@
 """The hand-off from crawler to archive: every RawPage is prepared, then stored.
 
 Extraction (`archive.ingest.prepare`, ~20 ms of trafilatura a page) runs in a
-process pool so that Scrapy's reactor thread keeps fetching and parsing while
-the other cores extract. `process_item` awaits its page's extraction: while it
-waits the page still counts as in progress for Scrapy, so a crawl cannot close
-with pages in flight, and when extraction falls behind Scrapy's scraper slot
-fills up and the engine stops downloading (back-pressure, not memory growth).
-At most VEILLE_EXTRACT_WINDOW pages are in the pool at once.
+process pool (archive/pool.py) so that Scrapy's reactor thread keeps fetching and
+parsing while the other cores extract. `process_item` hands an article page to the
+pool and returns; it waits only when VEILLE_EXTRACT_WINDOW pages are already in the
+pool, and while it waits Scrapy holds that response, its scraper slot fills up and
+the engine stops downloading: back-pressure slows the crawl instead of growing
+memory. The spider is closed only after every page in the pool has come back.
 
-Prepared pages are written in the main process (SQLite has one writer) in
-batches, in the order they finish: one transaction every VEILLE_WRITE_BATCH pages
-or VEILLE_WRITE_INTERVAL seconds, whichever comes first, and whatever is left
-when the spider closes. Pages that need no extraction (feeds, sitemaps, sections,
-robots.txt, failed fetches) are judged in-process and join the same batches.
+Prepared pages are written by this process (SQLite has one writer) in batches, in
+the order they finish: one transaction every VEILLE_WRITE_BATCH pages or
+VEILLE_WRITE_INTERVAL seconds, whichever comes first, and whatever is left when the
+spider closes. Pages that need no extraction (feeds, sitemaps, sections, robots.txt,
+failed fetches) are judged in-process and join the same batches. When the archive
+itself cannot be written (disk full, I/O error) the batch is rolled back and the
+crawl stops with "archive write failed".
 """
 
 from __future__ import annotations
@@ -26,10 +28,10 @@ from typing import Any
 from scrapy import signals
 from scrapy.http import Request, Response
 from scrapy.http.request import NO_CALLBACK
-from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet.defer import Deferred, DeferredList, DeferredSemaphore
 
-from archive.ingest import Archive, Outcome, Prepared, RunCounts, prepare
+from archive.ingest import ARCHIVE_ERRORS, Archive, Outcome, Prepared, RunCounts, prepare
 from archive.page import RawPage
 from archive.pool import Extraction, ExtractionPool, crashed, default_workers, needs_extraction
 from archive.store import now_iso
@@ -70,6 +72,7 @@ class ArchivePipeline:
         self._batch: list[Prepared] = []
         self._in_flight: set[Future[Extraction]] = set()
         self._flusher = None
+        self.write_failed: BaseException | None = None
         crawler.signals.connect(self._robots_checked, signal=signals.response_received)
         # The run is closed on spider_closed, not close_spider: only the signal
         # carries the reason (finished, shutdown on Ctrl-C, ...).
@@ -191,10 +194,30 @@ class ArchivePipeline:
         if not self._batch or self.archive is None:
             return
         batch, self._batch = self._batch, []
-        outcomes = self.archive.store_many(batch, run_id=self.run_id, since=self.since)
+        if self.write_failed:
+            return  # the crawl is stopping: nothing more can be written
+        try:
+            outcomes = self.archive.store_many(batch, run_id=self.run_id, since=self.since)
+        except ARCHIVE_ERRORS as exc:
+            self._stop_writing(exc)
+            return
         for prepared, outcome in zip(batch, outcomes, strict=True):
             if outcome is not None:
                 self._note(prepared.page, outcome)
+
+    def _stop_writing(self, error: BaseException) -> None:
+        """The archive cannot be written (disk full, I/O error): stop the crawl cleanly.
+
+        The failed batch was rolled back, so the archive stays as it was before it;
+        its pages are not archived and the next crawl fetches them again.
+        """
+        if self.write_failed:
+            return
+        self.write_failed = error
+        logger.error("archive write failed: %s; stopping the crawl", error)
+        engine = getattr(self.crawler, "engine", None)
+        if engine is not None and getattr(engine, "spider", None) is not None:
+            deferred_from_coro(engine.close_spider_async(reason="archive-write-failed"))
 
     def _flush_quietly(self) -> None:
         # A LoopingCall stops for good on its first exception; a failed batch is
@@ -226,9 +249,10 @@ class ArchivePipeline:
             stats.set_value("veille/extract/workers_used", len(pool.pids))
             stats.set_value("veille/extract/cpu_seconds", round(pool.cpu_seconds, 1))
             logger.info(
-                "Extraction: %d pages in %d worker processes, %.1f s of CPU",
+                "Extraction: %d pages in %d worker processes (pids %s), %.1f s of CPU",
                 pool.pages,
                 len(pool.pids),
+                ", ".join(map(str, sorted(pool.pids))) or "none",
                 pool.cpu_seconds,
             )
 
@@ -242,25 +266,24 @@ class ArchivePipeline:
     def _robots_checked(self, response: Response, request: Request, spider=None):
         # Scrapy's RobotsTxtMiddleware fetches robots.txt itself, outside the
         # spider's callbacks; record that fetch too so every request has a row.
-        if request.callback is not NO_CALLBACK or self.archive is None:
+        if request.callback is not NO_CALLBACK or self.archive is None or self.write_failed:
             return
         spider = self.crawler.spider
         outlet = next((o.slug for o in spider.outlets if o.owns(response.url)), None)
         if outlet is None:
             return
-        self.archive.ingest(
-            RawPage(
-                url=request.url,
-                final_url=response.url,
-                outlet=outlet,
-                role="robots",
-                status=response.status,
-                body=response.body,
-                fetched_at=now_iso(),
-                found_via="robots-check",
-            ),
-            run_id=self.run_id,
+        page = RawPage(
+            url=request.url,
+            final_url=response.url,
+            outlet=outlet,
+            role="robots",
+            status=response.status,
+            body=response.body,
+            fetched_at=now_iso(),
+            found_via="robots-check",
         )
+        # Into the same batches as every other page: one writer, one failure path.
+        self._queue(prepare(page, self.archive.outlets.get(outlet)))
 
     def _closed(self, spider, reason: str):
         if self.archive is None:
@@ -284,8 +307,19 @@ class ArchivePipeline:
         )
         if counts.failures and len(spider.outlet_failures) == len(spider.outlets):
             status = "failed"
-        self.archive.finish_run(self.run_id, status, counts)
+        if self.write_failed:
+            status = "failed"
+        try:
+            self.archive.finish_run(self.run_id, status, counts)
+        except ARCHIVE_ERRORS as exc:
+            # Still no room: the run stays "running" in the archive, which the next
+            # crawl records as interrupted.
+            logger.error("archive write failed: %s; the run could not be closed", exc)
+            status = "failed"
         spider.run_status = status
         spider.run_counts = counts
-        self.archive.close()
+        try:
+            self.archive.close()
+        except ARCHIVE_ERRORS as exc:
+            logger.error("archive write failed: %s", exc)
         self.archive = None

@@ -10,7 +10,9 @@ import os
 from archive import __version__
 
 BOT_NAME = "veille"
-SPIDER_MODULES = ["crawler.spiders"]
+# crawler.distributed holds the `worker` spider of distributed mode, so that
+# `scrapy crawl worker` (and Scrapyd, which runs spiders by name) finds it.
+SPIDER_MODULES = ["crawler.spiders", "crawler.distributed"]
 NEWSPIDER_MODULE = "crawler.spiders"
 
 # One User-Agent, set here only. The contact URL lets an outlet's admin reach
@@ -45,7 +47,10 @@ REDIRECT_MAX_TIMES = 5
 
 # Cookies are not needed to read news, and a cookie jar grows with every site.
 COOKIES_ENABLED = False
+# No control port on a crawler: the telnet console and Scrapy's remote-control
+# HTTP endpoint would let anyone on the machine drive the crawl.
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
@@ -77,6 +82,6 @@ LOG_FORMAT = "%(asctime)s [%(name)s] %(levelname)s: %(message)s"
 # Extraction runs in a process pool (archive/pool.py) so the crawl uses every core;
 # results are written in batches by this process, SQLite's single writer.
 VEILLE_EXTRACT_WORKERS = None  # worker processes; None = one per core; 0 or 1 = in-process
-VEILLE_EXTRACT_WINDOW = 0  # pages in the pool at once; 0 = 8 per worker (bounded memory)
+VEILLE_EXTRACT_WINDOW = 0  # pages in the pool at once; 0 = 32 per worker (bounded memory)
 VEILLE_WRITE_BATCH = 50  # pages written per transaction
 VEILLE_WRITE_INTERVAL = 0.5  # seconds between writes when pages arrive slowly

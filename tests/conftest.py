@@ -167,7 +167,18 @@ def wait_for_port(port: int, timeout: float = 30) -> None:
 def datasette_url(demo_crawl):
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "archive", "serve", "--db", str(demo_crawl.db), "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "archive",
+            "serve",
+            "--db",
+            str(demo_crawl.db),
+            "--port",
+            str(port),
+            "--warc",
+            str(demo_crawl.warc),
+        ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

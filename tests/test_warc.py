@@ -216,3 +216,23 @@ def test_import_keeps_in_scope_html_and_survives_odd_records(tmp_path, demo_url)
     ]
     assert kind == [("import", "finished")]
     assert gzip.decompress(complete)[:9] == b"WARC/1.0\r"  # the test file is a real WARC
+
+
+def test_article_page_links_to_a_sandboxed_archived_copy(datasette_url, demo_crawl):
+    import httpx
+
+    page = httpx.get(f"{datasette_url}/demo/articles/5").text
+    assert "/-/archived/demo/5/1" in page
+    copy = httpx.get(f"{datasette_url}/-/archived/demo/5/1")
+    assert copy.status_code == 200
+    policy = copy.headers["content-security-policy"]
+    assert policy.startswith("sandbox;") and "script-src 'none'" in policy
+    assert copy.headers["x-content-type-options"] == "nosniff"
+    assert b"entry-content" in copy.content  # the page as the outlet sent it
+    record = httpx.get(f"{datasette_url}/-/archived/demo/5/1", params={"download": 1})
+    assert record.headers["content-type"] == "application/warc"
+    assert "attachment" in record.headers["content-disposition"]
+    raw = gzip.decompress(record.content)
+    assert raw.startswith(b"WARC/1.1\r\n") and b"WARC-Type: response\r\n" in raw
+    assert httpx.get(f"{datasette_url}/-/archived/demo/5/99").status_code == 404
+    assert httpx.get(f"{datasette_url}/-/archived/nope/5/1").status_code == 404

@@ -120,7 +120,12 @@ async def _rows(db, sql: str, params=(), limit_ms: int | None = None) -> list | 
 
 
 def load_alerts(path: str | None) -> list[dict]:
-    """Saved alerts ([[alert]] tables with a name and a query) from the alerts file."""
+    """Saved alerts ([[alert]] tables with a name, a query and optionally `outlets`, a
+    list of slugs, or `outlet`, one) from the alerts file.
+
+    Lenient on purpose: the published archive runs without the veille package, so
+    `python -m archive alerts --check` (archive.alerts) is where the file is validated.
+    """
     if not path:
         return []
     try:
@@ -134,15 +139,31 @@ def load_alerts(path: str | None) -> list[dict]:
         query = raw.get("query") or raw.get("q") or ""
         if not isinstance(query, str) or not query.strip():
             continue
-        outlet = raw.get("outlet") or ""
+        outlets = raw.get("outlets") or raw.get("outlet") or []
+        if isinstance(outlets, str):
+            outlets = [outlets]
+        outlets = [slug for slug in outlets if isinstance(slug, str) and slug.strip()]
         alerts.append(
             {
                 "name": str(raw.get("name") or raw.get("slug") or query),
                 "query": query,
-                "outlet": outlet if isinstance(outlet, str) else "",
+                "outlets": outlets,
+                # For display: the outlets the alert is limited to.
+                "outlet": ", ".join(outlets),
             }
         )
     return alerts
+
+
+def alert_links(base: str, alert: dict) -> dict:
+    """An alert's search page and Atom feed. The `search` and `feed` queries filter one
+    outlet; an alert on several uses the `alert` and `alert_feed` queries (metadata.yml)."""
+    outlets = alert.get("outlets") or []
+    if len(outlets) > 1:
+        args = urlencode({"q": alert["query"], "outlets": ",".join(outlets)})
+        return {"search_url": f"{base}/alert?{args}", "feed_url": f"{base}/alert_feed.atom?{args}"}
+    args = urlencode({"q": alert["query"], **({"outlet": outlets[0]} if outlets else {})})
+    return {"search_url": f"{base}/search?{args}", "feed_url": f"{base}/feed.atom?{args}"}
 
 
 def health(fetch_counts: list[dict], run: dict | None) -> tuple[str, str]:
@@ -182,6 +203,12 @@ async def home_data(datasette, database: str) -> dict | None:
     }
     has_fetches = "fetches" in tables
     has_runs = "runs" in tables
+    # The outlet_health view (archive/health.py) judges each outlet as `python -m archive
+    # health` does, silent outlets included; an archive written by older code lacks it.
+    judged = {}
+    if "outlet_health" in await db.view_names():
+        found = await _rows(db, "select outlet, status, reason from outlet_health", limit_ms=limit)
+        judged = {row["outlet"]: row for row in found or []}
     totals = (await _rows(db, "select count(*) as n from articles", limit_ms=limit) or [{}])[0]
     known = {outlet["slug"] for outlet in outlets}
     # Articles of an outlet no longer in the outlets table still deserve a line.
@@ -224,7 +251,10 @@ async def home_data(datasette, database: str) -> dict | None:
                         db, "select * from runs where id = ?", [last_fetch["run_id"]]
                     )
                     run = found_run[0] if found_run else None
-        status, explanation = health(fetch_counts, run)
+        if slug in judged:
+            status, explanation = judged[slug]["status"], judged[slug]["reason"]
+        else:
+            status, explanation = health(fetch_counts, run)
         article = latest[0] if latest else None
         rows.append(
             {
@@ -254,14 +284,7 @@ async def home_data(datasette, database: str) -> dict | None:
         )
     config = datasette.plugin_config("veille") or {}
     base = datasette.urls.database(database)
-    alerts = [
-        {
-            **alert,
-            "search_url": base + "/search?" + urlencode({"q": alert["query"], **_outlet(alert)}),
-            "feed_url": base + "/feed.atom?" + urlencode({"q": alert["query"], **_outlet(alert)}),
-        }
-        for alert in load_alerts(config.get("alerts"))
-    ]
+    alerts = [{**alert, **alert_links(base, alert)} for alert in load_alerts(config.get("alerts"))]
     return {
         "database": database,
         "title": datasette.metadata("title") or database,
@@ -276,10 +299,6 @@ async def home_data(datasette, database: str) -> dict | None:
         "runs_url": datasette.urls.table(database, "runs") if has_runs else None,
         "fetches_url": datasette.urls.table(database, "fetches") if has_fetches else None,
     }
-
-
-def _outlet(alert: dict) -> dict:
-    return {"outlet": alert["outlet"]} if alert.get("outlet") else {}
 
 
 # -- article ---------------------------------------------------------------------------
@@ -334,6 +353,9 @@ async def article_data(datasette, database: str, pk: str) -> dict | None:
     }
     if "article_versions" in tables:
         data["versions"] = await versions_of(db, article_id)
+        base = datasette.urls.path(f"/-/archived/{database}/{article_id}")
+        for version in data["versions"] or []:
+            version["raw_url"] = f"{base}/{version['version']}" if version["raw"] else None
     if "story_id" in columns and article.get("story_id") is not None:
         others = await _rows(
             db,
@@ -360,7 +382,7 @@ async def article_data(datasette, database: str, pk: str) -> dict | None:
 async def versions_of(db, article_id: int) -> list[dict] | None:
     rows = await _rows(
         db,
-        "select version, fetched_at, title, text, hash from article_versions "
+        "select version, fetched_at, title, text, hash, warc_file from article_versions "
         "where article_id = ? order by version limit ?",
         [article_id, MAX_VERSIONS],
     )
@@ -369,7 +391,12 @@ async def versions_of(db, article_id: int) -> list[dict] | None:
     versions = []
     previous = None
     for row in rows:
-        entry = {"version": row["version"], "fetched_at": row["fetched_at"], "title": row["title"]}
+        entry = {
+            "version": row["version"],
+            "fetched_at": row["fetched_at"],
+            "title": row["title"],
+            "raw": row["warc_file"] is not None,
+        }
         if previous is not None:
             title = word_diff(previous["title"], row["title"])
             text = word_diff(previous["text"], row["text"])
