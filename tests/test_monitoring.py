@@ -180,3 +180,33 @@ def test_rechecks_are_conditional(monitoring):
     # Articles re-checked in run 2 carry fresh validators: the outlet answers 304.
     assert outcomes.get("not-modified", 0) >= 2
     assert sum(outcomes.values()) == len(monitoring.articles)  # every archived article
+
+
+def test_datasette_shows_versions_diffs_and_removals(monitoring):
+    import subprocess
+    import sys
+
+    import httpx
+    from conftest import ROOT, free_port, wait_for_port
+
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "archive", "serve", "--db", str(monitoring.db), "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port)
+        base = f"http://127.0.0.1:{port}/archive"
+        edited_id, *_ = monitoring.article(EDITED)
+        page = httpx.get(f"{base}/articles/{edited_id}").text
+        assert "2 versions" in page and "<ins>" in page and "paraphé" in page
+        removed = httpx.get(f"{base}/removed.json", params={"outlet": "", "_shape": "array"})
+        rows = removed.json()
+        deleted_id, *_ = monitoring.article(DELETED)
+        assert [(r["id"], r["outlet"]) for r in rows] == [(deleted_id, "turquie-demain")]
+        assert "HTTP 404" in rows[0]["removal_evidence"]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
