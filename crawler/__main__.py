@@ -8,6 +8,9 @@ settings and prints the run's summary.
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import pickle
 import shutil
 import sys
 from pathlib import Path
@@ -103,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
+        check_free_space(args.db)
         check_archive(args.db)
         lock = ArchiveLock(args.db).acquire("crawl")
     except ArchiveBusy as exc:
@@ -121,6 +125,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.loglevel:
         settings.set("LOG_LEVEL", args.loglevel.upper(), priority="cmdline")
     jobdir = settings.get("JOBDIR") or str(job_folder(args.db, args.outlet))
+    damage = jobdir_damage(Path(jobdir))
+    if damage:
+        # A queue written while the disk filled up (or the machine died) cannot be
+        # resumed; the archive keeps everything already archived, so start afresh.
+        print(
+            f"warning: the interrupted crawl's queue in {jobdir} is damaged ({damage}); "
+            "starting afresh",
+            file=sys.stderr,
+        )
+        shutil.rmtree(jobdir, ignore_errors=True)
     resuming = Path(jobdir, "requests.queue").exists()
     settings.set("JOBDIR", jobdir, priority="cmdline")
     if resuming:
@@ -159,6 +173,40 @@ def print_stories(db: str) -> None:
         print(f"warning: stories not updated: {exc}", file=sys.stderr)
         return
     print("\n".join(summary.lines()))
+
+
+MIN_FREE_MB = 50  # the archive, its WARC files and Scrapy's queue all grow during a crawl
+
+
+def check_free_space(db: str) -> None:
+    """Refuse to start on a (nearly) full disk rather than fail half-way through."""
+    needed = float(os.environ.get("VEILLE_MIN_FREE_MB", MIN_FREE_MB))
+    folder = Path(db).resolve().parent
+    while not folder.exists():
+        folder = folder.parent
+    free = shutil.disk_usage(folder).free / 1024 / 1024
+    if free < needed:
+        raise ArchiveUnusable(
+            f"only {free:.1f} MB free where the archive {db} lives; a crawl needs at least "
+            f"{needed:.0f} MB (the archive, its WARC files and the crawl queue grow). Free "
+            "some space, or set VEILLE_MIN_FREE_MB"
+        )
+
+
+def jobdir_damage(jobdir: Path) -> str | None:
+    """Why a kept Scrapy queue (JOBDIR) cannot be resumed, or None if it can (or is absent)."""
+    state = jobdir / "requests.queue" / "active.json"
+    if not state.exists():
+        return None
+    try:
+        json.loads(state.read_text(encoding="utf-8"))
+        spider_state = jobdir / "spider.state"
+        if spider_state.exists():
+            with open(spider_state, "rb") as fh:
+                pickle.load(fh)
+    except (ValueError, OSError, EOFError, pickle.UnpicklingError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
 
 
 def job_folder(db: str, outlet: str) -> Path:

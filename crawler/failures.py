@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import sqlite3
 
 from scrapy import exceptions as scrapy_errors
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -52,12 +54,24 @@ def describe_failure(failure: Failure) -> str:
     return describe_exception(failure.value)
 
 
+def disk_full(exc: BaseException | None) -> bool:
+    """A full disk, whichever layer noticed it (the OS, or SQLite)."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc)
+
+
 class NoTracebackForNetworkErrors(logging.Filter):
-    """Drop the traceback Scrapy attaches to logs of expected network failures."""
+    """Drop the traceback Scrapy attaches to logs of expected failures: the network, or a
+    full disk (reported once, clearly, by the crawl's summary)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
-        if exc is not None and isinstance(exc, EXPECTED):
+        if exc is not None and disk_full(exc):
+            record.msg = f"{record.msg} [disk full: {exc}]"
+            record.exc_info = None
+            record.exc_text = None
+        elif exc is not None and isinstance(exc, EXPECTED):
             record.msg = f"{record.msg} [{describe_exception(exc)}]"
             record.exc_info = None
             record.exc_text = None
@@ -69,6 +83,9 @@ def quiet_network_tracebacks() -> None:
         "scrapy.downloadermiddlewares.robotstxt",
         "scrapy.core.scraper",
         "scrapy.core.engine",
+        "scrapy.utils.signal",
+        "crawler.pipelines",
+        "asyncio",
     ):
         logger = logging.getLogger(name)
         if not any(isinstance(f, NoTracebackForNetworkErrors) for f in logger.filters):

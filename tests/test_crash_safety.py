@@ -40,7 +40,7 @@ def crawl_until(seeds, db, more: int, timeout: float = 60) -> None:
             str(db),
             *FAST,
             "-s",
-            "CONCURRENT_REQUESTS_PER_DOMAIN=4",
+            "CONCURRENT_REQUESTS_PER_DOMAIN=2",
             "--warc",
             str(db.parent / "warc"),
         ],
@@ -80,7 +80,7 @@ def test_killed_crawls_resume_and_lose_nothing(tmp_path, slow_demo_url, demo_art
     db = tmp_path / "archive.db"
     crawl_until(seeds, db, 3)  # early: downloads in flight, the queue on disk
     check_consistent(db)
-    crawl_until(seeds, db, 10)  # a resumed run, killed mid-way through its writes
+    crawl_until(seeds, db, 5)  # a resumed run, killed mid-way through its writes
     check_consistent(db)
     assert (tmp_path / "jobs" / "archive-all").is_dir()  # the queue kept for resuming
     result = run_crawl(seeds, db, "--warc", str(tmp_path / "warc"))
