@@ -32,7 +32,7 @@ DEMO_SCRAPY_ARGS := -s AUTOTHROTTLE_ENABLED=False -s DOWNLOAD_DELAY=0 \
 .PHONY: help install crawl serve search demo demo-server test lint stats reextract import-warc publish
 
 help:
-	@echo "make demo                 crawl the bundled demo outlet and browse it in Datasette"
+	@echo "make demo                 crawl the bundled demo outlets and browse them in Datasette"
 	@echo "make test                 run the test suite"
 	@echo "make crawl [OUTLET=slug] [SINCE=YYYY-MM-DD] [SEEDS=..] [DB=..] [SCRAPY_ARGS=..]"
 	@echo "make serve [DB=..] [PORT=8001] [HOST=127.0.0.1]"

@@ -7,6 +7,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -15,6 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# A benchmark stopped with SIGTERM unwinds like Ctrl-C, so nginx and crawls it started
+# are stopped by their context managers instead of being left behind.
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 DATA = ROOT / "data" / "bench"
 PYTHON = sys.executable
 
@@ -49,6 +54,15 @@ def machine() -> str:
         f"{mem_kb / 1024 / 1024:.0f} GB RAM, Linux {platform.release()}, "
         f"Python {platform.python_version()}"
     )
+
+
+def die_with_parent() -> None:
+    """In a child, before exec: SIGTERM it if the benchmark dies without stopping it."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def write_seeds(path: Path, base: str, slug: str = "bosphore") -> Path:
@@ -183,11 +197,20 @@ def crawl(
     ]
     started = time.monotonic()
     process = subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=die_with_parent,
     )
     sampler = RssSampler(process.pid).start()
     try:
         stdout, stderr = process.communicate(timeout=timeout)
+    except BaseException:
+        process.terminate()  # Scrapy's graceful stop; the pool's workers follow it
+        process.wait(timeout=60)
+        raise
     finally:
         sampler.stop()
     wall = time.monotonic() - started

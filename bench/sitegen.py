@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import common
 import numpy as np
 from corpus import FrenchText
 
@@ -533,6 +534,10 @@ class Nginx:
 
     def __enter__(self) -> Nginx:
         binary = ensure_nginx()
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                # Whatever answers there is not the site we are about to serve.
+                raise RuntimeError(f"127.0.0.1:{self.port} is already in use; pick another --port")
         places = ("/etc/nginx/mime.types", "/usr/share/nginx/mime.types")
         mime = next((p for p in places if Path(p).exists()), None)
         conf = self.tmp / "nginx.conf"
@@ -543,6 +548,7 @@ class Nginx:
             [binary, "-c", str(conf), "-p", str(self.tmp)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
+            preexec_fn=common.die_with_parent,
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
