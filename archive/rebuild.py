@@ -182,27 +182,8 @@ def reextract(
                     continue
                 yield page, archive.outlets.get(page.outlet), response.ref
 
-    status = "failed"
-    try:
-        _drain(
-            archive,
-            items(),
-            report,
-            workers or default_workers(),
-            run_id,
-            since,
-            True,
-            Progress("reextract", progress),
-        )
-        status = "finished"
-    except KeyboardInterrupt:
-        status = "interrupted"
-        raise
-    finally:
-        report.seconds = time.monotonic() - started
-        archive.finish_run(run_id, status, _run_counts(report))
-        archive.close()
-    return report
+    reextracting = _Run(archive, run_id, report, started, workers, Progress("reextract", progress))
+    return reextracting.drain(items(), since, reextract=True)
 
 
 def import_warc(
@@ -239,27 +220,43 @@ def import_warc(
                     WarcRef(str(path.resolve()), response.ref.offset, response.ref.length),
                 )
 
-    status = "failed"
-    try:
-        _drain(
-            archive,
-            items(),
-            report,
-            workers or default_workers(),
-            run_id,
-            None,
-            False,
-            Progress("import", progress),
-        )
-        status = "finished"
-    except KeyboardInterrupt:
-        status = "interrupted"
-        raise
-    finally:
-        report.seconds = time.monotonic() - started
-        archive.finish_run(run_id, status, _run_counts(report))
-        archive.close()
-    return report
+    importing = _Run(archive, run_id, report, started, workers, Progress("import", progress))
+    return importing.drain(items(), None, reextract=False)
+
+
+@dataclass
+class _Run:
+    """One re-extraction or import run: drain the pages, then close the run, whatever happens."""
+
+    archive: Archive
+    run_id: int
+    report: Report
+    started: float
+    workers: int | None
+    progress: Progress
+
+    def drain(self, items: Iterable, since: date | None, reextract: bool) -> Report:
+        status = "failed"
+        try:
+            _drain(
+                self.archive,
+                items,
+                self.report,
+                self.workers or default_workers(),
+                self.run_id,
+                since,
+                reextract,
+                self.progress,
+            )
+            status = "finished"
+        except KeyboardInterrupt:
+            status = "interrupted"
+            raise
+        finally:
+            self.report.seconds = time.monotonic() - self.started
+            self.archive.finish_run(self.run_id, status, _run_counts(self.report))
+            self.archive.close()
+        return self.report
 
 
 def _run_counts(report: Report) -> RunCounts:

@@ -121,6 +121,15 @@ def run_crawl(
     )
 
 
+def query_db(db: Path, sql: str, params=()) -> list[tuple]:
+    """Rows of one query on an archive file, the connection closed afterwards."""
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
 @dataclass
 class DemoCrawl:
     db: Path
@@ -130,11 +139,7 @@ class DemoCrawl:
     base_url: str
 
     def query(self, sql: str, params=()) -> list[tuple]:
-        conn = sqlite3.connect(self.db)
-        try:
-            return conn.execute(sql, params).fetchall()
-        finally:
-            conn.close()
+        return query_db(self.db, sql, params)
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import query_db
 
 from archive.ingest import Archive
 from archive.page import RawPage
@@ -107,11 +108,7 @@ class HostileArchive:
     echo_id: int
 
     def query(self, sql: str, params=()) -> list[tuple]:
-        conn = sqlite3.connect(self.db)
-        try:
-            return conn.execute(sql, params).fetchall()
-        finally:
-            conn.close()
+        return query_db(self.db, sql, params)
 
 
 def build_hostile_archive(db: Path) -> HostileArchive:

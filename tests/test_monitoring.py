@@ -11,12 +11,11 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 import threading
 from dataclasses import dataclass
 
 import pytest
-from conftest import run_crawl, write_seeds
+from conftest import query_db, run_crawl, write_seeds
 
 EDITED, RESTYLED, DELETED = 5, 6, 7
 NEW_TITLE = "Haut-Karabakh : un accord de délimitation paraphé à Érevan et à Bakou"
@@ -34,11 +33,7 @@ class Monitoring:
     articles: dict
 
     def query(self, sql: str, params=()) -> list[tuple]:
-        conn = sqlite3.connect(self.db)
-        try:
-            return conn.execute(sql, params).fetchall()
-        finally:
-            conn.close()
+        return query_db(self.db, sql, params)
 
     def article(self, demo_id: int) -> tuple:
         path = self.articles[demo_id]
