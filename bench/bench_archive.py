@@ -360,11 +360,15 @@ NEWEST_SQL = """with recent as (
 cand as (
   select articles.id, articles.published from recent join articles on articles.id = recent.id
 ),
-floor as (select published from cand order by published desc limit 1 offset 99),
+floor as (
+  -- NULL when every match is in the window: the range below is then empty at once
+  select case when (select count(*) from recent) < 1000 then null
+    else coalesce((select published from cand order by published desc limit 1 offset 99), '')
+  end as published
+),
 older as (
   select articles.id, articles.published from articles
-  where (select count(*) from recent) = 1000
-    and articles.published > coalesce((select published from floor), '')
+  where articles.published > (select published from floor)
     and articles.id < (select min(id) from recent)
     and exists (select 1 from articles_fts f where f.rowid = articles.id
                 and articles_fts match veille_fts(:q))
@@ -551,7 +555,7 @@ def _wait_for(port: int, timeout: float = 60) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=1_000_000)
-    parser.add_argument("--port", type=int, default=8791)
+    parser.add_argument("--port", type=int, default=18791)
     parser.add_argument("--rebuild", action="store_true", help="build even if cached")
     parser.add_argument("--build-only", action="store_true")
     args = parser.parse_args(argv)

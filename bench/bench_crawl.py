@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=2000)
-    parser.add_argument("--port", type=int, default=8790)
+    parser.add_argument("--port", type=int, default=18790)
     parser.add_argument(
         "--no-variants", action="store_true", help="only the default crawl, not the variants"
     )

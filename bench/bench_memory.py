@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--small", type=int, default=5000)
     parser.add_argument("--large", type=int, default=20000)
-    parser.add_argument("--port", type=int, default=8792)
+    parser.add_argument("--port", type=int, default=18792)
     parser.add_argument("--trace", action="store_true", help="also compare tracemalloc snapshots")
     args = parser.parse_args(argv)
     print(f"Machine: {common.machine()}")
