@@ -25,7 +25,8 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from typing import Any
 
-from scrapy import signals
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
 from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
@@ -55,7 +56,7 @@ def extract_workers(value: Any) -> int:
 
 
 class ArchivePipeline:
-    def __init__(self, crawler):
+    def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.archive: Archive | None = None
         self.run_id: int | None = None
@@ -79,10 +80,10 @@ class ArchivePipeline:
         crawler.signals.connect(self._closed, signal=signals.spider_closed)
 
     @classmethod
-    def from_crawler(cls, crawler):
+    def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
         return cls(crawler)
 
-    def open_spider(self, spider=None):
+    def open_spider(self, spider: Spider | None = None) -> None:
         from twisted.internet.task import LoopingCall
 
         spider = spider or self.crawler.spider
@@ -106,7 +107,7 @@ class ArchivePipeline:
             else "extracting in-process",
         )
 
-    async def process_item(self, item, spider=None):
+    async def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         if not isinstance(item, RawPage):
             return item
         outlet = self.archive.outlets.get(item.outlet)
@@ -115,7 +116,11 @@ class ArchivePipeline:
             # response is released at once, so Scrapy's scraper slot (5 MB by
             # default) never fills with pages that are merely queued for a worker.
             await maybe_deferred_to_future(self._slots.acquire())
-            self._submit(item, outlet, retry=True)
+            if self.pool is not None:
+                self._submit(item, outlet, retry=True)
+                return None
+            self._slots.release()  # the pool closed while we waited (a forced stop)
+            self._queue(prepare(item, outlet))
         else:
             self._queue(prepare(item, outlet))
         return None
@@ -256,7 +261,7 @@ class ArchivePipeline:
                 pool.cpu_seconds,
             )
 
-    async def close_spider(self, spider=None):
+    async def close_spider(self, spider: Spider | None = None) -> None:
         if self.archive is not None:
             await self._drain()
             self._finish_writing()

