@@ -6,6 +6,7 @@ The schema is the contract of DESIGN.md; columns are only ever added.
 
 from __future__ import annotations
 
+import errno
 import json
 import sqlite3
 from collections.abc import Iterable
@@ -109,6 +110,13 @@ RUN_COLUMNS: dict[str, Any] = {
     "failures": str,
     "pid": int,
 }
+
+
+def disk_full(exc: BaseException | None) -> bool:
+    """A full disk, whichever layer noticed it (the OS, or SQLite)."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc)
 
 
 class ArchiveUnusable(RuntimeError):

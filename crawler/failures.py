@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import errno
 import logging
-import sqlite3
 
 from scrapy import exceptions as scrapy_errors
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -12,6 +10,7 @@ from twisted.internet import error as net
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
+from archive.store import disk_full
 from archive.urls import strip_credentials
 
 # Expected network failures: an outlet being down is news for the run summary,
@@ -52,13 +51,6 @@ def describe_exception(exc: BaseException) -> str:
 def describe_failure(failure: Failure) -> str:
     """One line saying why a request failed."""
     return describe_exception(failure.value)
-
-
-def disk_full(exc: BaseException | None) -> bool:
-    """A full disk, whichever layer noticed it (the OS, or SQLite)."""
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return True
-    return isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc)
 
 
 class NoTracebackForNetworkErrors(logging.Filter):
