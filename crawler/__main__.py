@@ -16,12 +16,12 @@ import sys
 from pathlib import Path
 
 from scrapy.crawler import CrawlerProcess
-from scrapy.utils.project import get_project_settings
 
 from archive.lock import ArchiveBusy, ArchiveLock
 from archive.seeds import SeedsError, load_seeds, select_outlets
 from archive.store import ArchiveUnusable, check_archive
 from archive.stories import group_stories
+from crawler.options import add_scrapy_options, project_settings
 from crawler.spiders.outlets import OutletsSpider, parse_since
 
 
@@ -42,15 +42,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--warc", default="data/warc", help='folder for raw WARC captures; "none" switches them off'
     )
-    parser.add_argument(
-        "-s",
-        "--set",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="a Scrapy setting, as with `scrapy crawl -s`",
-    )
-    parser.add_argument("-L", "--loglevel", default=None, help="log level (default INFO)")
+    add_scrapy_options(parser)
     return parser.parse_args(argv)
 
 
@@ -115,15 +107,11 @@ def main(argv: list[str] | None = None) -> int:
     except ArchiveUnusable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    settings = get_project_settings()
-    for assignment in args.set:
-        name, sep, value = assignment.partition("=")
-        if not sep or not name:
-            print(f"error: -s expects NAME=VALUE, got {assignment!r}", file=sys.stderr)
-            return 2
-        settings.set(name.strip(), value, priority="cmdline")
-    if args.loglevel:
-        settings.set("LOG_LEVEL", args.loglevel.upper(), priority="cmdline")
+    try:
+        settings = project_settings(args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     jobdir = settings.get("JOBDIR") or str(job_folder(args.db, args.outlet))
     damage = jobdir_damage(Path(jobdir))
     if damage:

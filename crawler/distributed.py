@@ -53,7 +53,6 @@ from scrapy.exceptions import CloseSpider, DontCloseSpider
 from scrapy.http import Request, Response
 from scrapy.http.request import NO_CALLBACK
 from scrapy.settings import BaseSettings
-from scrapy.utils.project import get_project_settings
 from scrapy_redis.connection import get_redis_from_settings
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import FifoQueue
@@ -80,6 +79,7 @@ from archive.distributed import (
 from archive.page import RawPage
 from archive.seeds import SeedsError, load_seeds, select_outlets
 from archive.urls import url_key
+from crawler.options import add_scrapy_options, project_settings
 from crawler.spiders.outlets import OutletsSpider, parse_since, utc_now
 
 logger = logging.getLogger(__name__)
@@ -787,15 +787,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=IDLE_SECONDS,
         help="leave once the shared queue has been empty this many seconds",
     )
-    parser.add_argument(
-        "-s",
-        "--set",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="a Scrapy setting, as with `scrapy crawl -s`",
-    )
-    parser.add_argument("-L", "--loglevel", default=None, help="log level (default INFO)")
+    add_scrapy_options(parser)
     return parser.parse_args(argv)
 
 
@@ -821,17 +813,13 @@ def main(argv: list[str] | None = None) -> int:
     except (SeedsError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    settings = get_project_settings()
-    for assignment in args.set:
-        name, sep, value = assignment.partition("=")
-        if not sep or not name:
-            print(f"error: -s expects NAME=VALUE, got {assignment!r}", file=sys.stderr)
-            return 2
-        settings.set(name.strip(), value, priority="cmdline")
+    try:
+        settings = project_settings(args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     settings.set("REDIS_URL", args.redis_url, priority="cmdline")
     settings.set("VEILLE_IDLE", args.idle, priority="cmdline")
-    if args.loglevel:
-        settings.set("LOG_LEVEL", args.loglevel.upper(), priority="cmdline")
     try:
         keys = worker_keys(settings)
         client = connect(args.redis_url)
