@@ -20,12 +20,10 @@ Atom feed (`feed_path`).
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 import sqlite3
 import textwrap
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -33,6 +31,7 @@ from urllib.parse import urlencode
 import sqlite_utils
 
 from archive.search import MARK_END, MARK_START, Hit, fts_query
+from archive.seeds import _did_you_mean, read_toml
 
 __all__ = ["Alert", "AlertRun", "AlertsError", "feed_path", "load_alerts", "run_alerts"]
 
@@ -63,20 +62,7 @@ class Alert:
 def load_alerts(path: str | Path) -> list[Alert]:
     """Read and validate an alerts file; AlertsError lists every problem found."""
     where = str(path)
-    try:
-        text = Path(path).read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise AlertsError(f"alerts file not found: {where}") from None
-    except UnicodeDecodeError as exc:
-        raise AlertsError(f"{where}: not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise AlertsError(f"cannot read alerts file {where}: {exc.strerror or exc}") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        from archive.seeds import _toml_error  # the same wording as the outlets file's
-
-        raise AlertsError(_toml_error(where, text, exc)) from None
+    text, data = read_toml(path, "alerts", AlertsError)  # the outlets file's wording
 
     lines = _Lines(text)
     errors: list[tuple[int, str]] = []
@@ -176,11 +162,6 @@ def _check(number, raw, header, key_lines, report) -> Alert | None:
     if failed:
         return None
     return Alert(name=name.strip(), query=query.strip(), outlets=tuple(dict.fromkeys(outlets)))
-
-
-def _did_you_mean(word: str, choices) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f'; did you mean "{close[0]}"?' if close else ""
 
 
 class _Lines:

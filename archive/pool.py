@@ -184,9 +184,7 @@ class ExtractionPool:
         inner.add_done_callback(lambda done: self._complete(done, outer, page))
         return outer
 
-    def _complete(
-        self, inner: Future[_Verdict], outer: Future[Extraction], page: RawPage
-    ) -> None:
+    def _complete(self, inner: Future[_Verdict], outer: Future[Extraction], page: RawPage) -> None:
         # Runs in the executor's own thread: counters, then the caller's future, so
         # that whoever waits on it sees a complete Prepared (with its page) at once.
         if inner.cancelled():

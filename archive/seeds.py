@@ -83,22 +83,27 @@ class Outlet:
         return any(pattern.search(url) for pattern in self.exclude)
 
 
-def load_seeds(path: str | Path) -> list[Outlet]:
-    """Read and validate an outlets file; raise SeedsError listing every problem found."""
+def read_toml(path: str | Path, kind: str, error: type[Exception]) -> tuple[str, dict]:
+    """A TOML file's text and data; `error` (one line naming the file) if it cannot be."""
     where = str(path)
     try:
         text = Path(path).read_bytes().decode("utf-8")
     except FileNotFoundError:
-        raise SeedsError(f"seeds file not found: {where}") from None
+        raise error(f"{kind} file not found: {where}") from None
     except UnicodeDecodeError as exc:
-        raise SeedsError(f"{where}: not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
+        raise error(f"{where}: not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
-        raise SeedsError(f"cannot read seeds file {where}: {exc.strerror or exc}") from None
-
+        raise error(f"cannot read {kind} file {where}: {exc.strerror or exc}") from None
     try:
-        data = tomllib.loads(text)
+        return text, tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise SeedsError(_toml_error(where, text, exc)) from None
+        raise error(_toml_error(where, text, exc)) from None
+
+
+def load_seeds(path: str | Path) -> list[Outlet]:
+    """Read and validate an outlets file; raise SeedsError listing every problem found."""
+    where = str(path)
+    text, data = read_toml(path, "seeds", SeedsError)
 
     lines = _KeyLines(text)
     # (line, message) pairs, reported in file order.
@@ -434,7 +439,7 @@ def _at(where: str, line: int | None) -> str:
 
 
 def _did_you_mean(word: str, choices: tuple[str, ...] | list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"; did you mean {_q(close[0])}?" if close else ""
 
 
