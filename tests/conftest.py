@@ -106,14 +106,19 @@ def demo_seeds(tmp_path_factory, demo_url) -> Path:
     return write_seeds(folder / "outlets.toml", [{**DEMO_OUTLET, "homepage": demo_url}])
 
 
+def crawl_command(seeds: Path, db: Path, *extra: str) -> list[str]:
+    """`python -m crawler` at full speed; raw captures beside the database unless given."""
+    warc = [] if "--warc" in extra else ["--warc", str(db.parent / "warc")]
+    command = ["--seeds", str(seeds), "--db", str(db), *FAST, *warc, *extra]
+    return [sys.executable, "-m", "crawler", *command]
+
+
 def run_crawl(
     seeds: Path, db: Path, *extra: str, timeout: int = 300
 ) -> subprocess.CompletedProcess:
-    """A real crawl process; raw captures go to a `warc` folder beside the database."""
-    warc = [] if "--warc" in extra else ["--warc", str(db.parent / "warc")]
-    command = ["--seeds", str(seeds), "--db", str(db), *FAST, *warc, *extra]
+    """A real crawl process, run to its end."""
     return subprocess.run(
-        [sys.executable, "-m", "crawler", *command],
+        crawl_command(seeds, db, *extra),
         cwd=ROOT,
         capture_output=True,
         text=True,

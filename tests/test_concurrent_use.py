@@ -7,7 +7,7 @@ import sys
 import time
 
 import httpx
-from conftest import FAST, ROOT, free_port, wait_for_port, write_seeds
+from conftest import ROOT, crawl_command, free_port, wait_for_port, write_seeds
 
 from archive.store import check_archive
 
@@ -27,20 +27,7 @@ def test_searches_succeed_and_grow_while_a_crawl_writes(tmp_path, slow_demo_url,
     )
     wait_for_port(port)
     crawl = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "crawler",
-            "--seeds",
-            str(seeds),
-            "--db",
-            str(db),
-            *FAST,
-            "-s",
-            "CONCURRENT_REQUESTS_PER_DOMAIN=4",
-            "--warc",
-            str(tmp_path / "warc"),
-        ],
+        crawl_command(seeds, db, "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4"),
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -6,11 +6,10 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 
 import pytest
-from conftest import FAST, ROOT, run_crawl, write_seeds
+from conftest import ROOT, crawl_command, run_crawl, write_seeds
 
 DEMO_SLUG = {"slug": "turquie-demain", "name": "Turquie Demain", "language": "fr"}
 
@@ -30,20 +29,7 @@ def crawl_until(seeds, db, more: int, timeout: float = 60) -> None:
     """Start a crawl and SIGKILL it once it has archived `more` articles."""
     articles = archived_count(db) + more
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "crawler",
-            "--seeds",
-            str(seeds),
-            "--db",
-            str(db),
-            *FAST,
-            "-s",
-            "CONCURRENT_REQUESTS_PER_DOMAIN=2",
-            "--warc",
-            str(db.parent / "warc"),
-        ],
+        crawl_command(seeds, db, "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2"),
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -99,18 +85,7 @@ def test_a_second_crawl_on_the_same_archive_says_so_and_exits(tmp_path, slow_dem
     seeds = write_seeds(tmp_path / "outlets.toml", [{**DEMO_SLUG, "homepage": slow_demo_url}])
     db = tmp_path / "archive.db"
     first = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "crawler",
-            "--seeds",
-            str(seeds),
-            "--db",
-            str(db),
-            *FAST,
-            "--warc",
-            "none",
-        ],
+        crawl_command(seeds, db, "--warc", "none"),
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
