@@ -240,6 +240,20 @@ where articles_fts match :match
   and articles.id > :after and articles.id <= :upto
   and (:outlets = '' or instr(:outlets, ',' || articles.outlet || ',') > 0)"""
 
+# The newest `limit` matches first, then snippets for those alone: snippet() re-reads and
+# re-tokenizes an article's text, too slow to run on every match of a first run.
+HITS_SQL = f"""with top as (
+  select articles.id, coalesce(articles.published, articles.first_seen) as at{MATCH_SQL}
+  order by at desc, articles.id desc limit :limit
+)
+select articles.id, articles.outlet, articles.published, articles.title, articles.url,
+  snippet(articles_fts, 1, :start, :end, '…', 24)
+from top
+cross join articles_fts on articles_fts.rowid = top.id
+join articles on articles.id = top.id
+where articles_fts match :match
+order by top.at desc, top.id desc"""
+
 
 def run_alerts(
     db_path: str | Path,
@@ -282,11 +296,7 @@ def run_alerts(
             }
             (run.total,) = conn.execute(f"select count(*) {MATCH_SQL}", params).fetchone()
             rows = conn.execute(
-                "select articles.id, articles.outlet, articles.published, articles.title, "
-                "articles.url, snippet(articles_fts, 1, :start, :end, '…', 24)"
-                f"{MATCH_SQL}\norder by coalesce(articles.published, articles.first_seen) desc, "
-                "articles.id desc limit :limit",
-                {**params, "start": MARK_START, "end": MARK_END, "limit": limit},
+                HITS_SQL, {**params, "start": MARK_START, "end": MARK_END, "limit": limit}
             ).fetchall()
             run.hits = [Hit(*row) for row in rows]
             runs.append(run)

@@ -23,23 +23,36 @@ from archive.metadata import clean_authors
 
 # Parts of a page that are never the article body, whatever the theme calls them
 # otherwise; pruned (by trafilatura, on its copy of the tree) before it looks for the text.
+# One expression for the class and id tests: libxml2 walks the whole tree for each `//*`
+# expression (~1 ms a page each), and a union of them prunes the same nodes.
+_PRUNED_BY_NAME = " or ".join(
+    [
+        "contains(@class, 'sharedaddy')",
+        "contains(@class, 'share-line')",
+        "contains(@class, 'social-share')",
+        "contains(@class, 'author-box')",
+        "contains(@class, 'author-bio')",
+        "contains(@class, 'about-author')",
+        "contains(@class, 'related-posts')",
+        "contains(@class, 'jp-relatedposts')",
+        "@id='comments'",
+        "@id='respond'",
+        "contains(@class, 'comment-respond')",
+        "contains(@class, 'comments-link')",
+        # Captions describe a picture the text does not show.
+        "contains(@class, 'caption')",
+    ]
+)
 PRUNE_XPATH = [
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' sharedaddy ')]",
-    "//*[contains(@class, 'share-line') or contains(@class, 'social-share')]",
-    "//*[contains(@class, 'author-box') or contains(@class, 'author-bio')"
-    " or contains(@class, 'about-author')]",
-    "//*[contains(@class, 'related-posts') or contains(@class, 'jp-relatedposts')]",
-    "//*[@id='comments' or @id='respond' or contains(@class, 'comment-respond')]",
-    "//*[contains(@class, 'comments-link')]",
+    # Share bars, author boxes, related posts, comments and captions.
+    f"//*[(@class or @id) and ({_PRUNED_BY_NAME})]",
     # Teaser cards: a link that wraps a headline or a paragraph points to another article.
     # Not a link inside a paragraph or one that starts with words: an unclosed <a> in the
     # text makes libxml2 nest the paragraphs after it inside the link, and those are the
     # article.
     "//a[@href][.//p or .//h1 or .//h2 or .//h3 or .//h4 or .//h5 or .//h6]"
     "[not(ancestor::p) and not(normalize-space(text()[1])) and count(.//p) <= 3]",
-    # Captions describe a picture the text does not show.
     "//figcaption",
-    "//*[contains(@class, 'caption')]",
 ]
 
 RELATED_HEADING = re.compile(
@@ -285,7 +298,7 @@ def clean_text(
 
 
 def _copyright(line: str) -> bool:
-    return bool(COPYRIGHT_LINE.search(line)) and _words(line) <= 40
+    return _words(line) <= 40 and bool(COPYRIGHT_LINE.search(line))
 
 
 def _read_also(line: str) -> bool:

@@ -355,11 +355,19 @@ def visible_dateline(
     body = tree.find("body")
     if body is None:
         return None
-    position = {el: i for i, el in enumerate(body.iter())}
-    start = position.get(after, -1) if after is not None else -1
+    # The elements before the headline, found by walking the page only as far as it
+    # (a page of 1,500 elements: walking it all cost more than the rest of this function).
+    before: set[lxml.html.HtmlElement] = set()
+    if after is not None:
+        for element in body.iter():
+            if element is after:
+                break
+            before.add(element)
+        else:
+            before.clear()  # the headline is not in the body: nothing is before it
 
     def usable(element: lxml.html.HtmlElement) -> bool:
-        if position.get(element, -1) < start or _foreign(element):
+        if element in before or _foreign(element):
             return False
         marks = f"{element.get('class') or ''} {element.get('itemprop') or ''}"
         return not UPDATE_CLASS.search(marks)

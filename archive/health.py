@@ -54,21 +54,40 @@ last_fetch as (
       order by fetches.fetched_at desc limit 1) as last_success
   from outlets
 ),
+run_fetches as (
+  -- The fetches of the outlets' last runs, counted per run and outlet. Read run by run
+  -- through the run_id index: outlets crawled together share their last run, which is
+  -- then read once rather than once per outlet. Fetches recorded outside any run
+  -- (run_id null) are read per outlet instead.
+  select
+    run_id,
+    outlet,
+    count(*) as fetches,
+    sum(outcome = 'failed') as failed,
+    sum(role = 'homepage' and outcome = 'failed') as homepage_failed,
+    sum(role = 'article' and outcome not in ('failed', 'skipped')) as article_pages,
+    sum(role = 'article' and outcome = 'not-article') as not_article
+  from (
+    select run_id, outlet, role, outcome from fetches
+    where run_id in (select run_id from last_fetch)
+    union all
+    select run_id, outlet, role, outcome from fetches
+    where run_id is null and outlet in (
+      select outlet from last_fetch where run_id is null and fetched_at is not null)
+  )
+  group by run_id, outlet
+),
 last_run as (
   select
     last_fetch.outlet,
-    count(fetches.id) as fetches,
-    coalesce(sum(fetches.outcome = 'failed'), 0) as failed,
-    coalesce(sum(fetches.role = 'homepage' and fetches.outcome = 'failed'), 0)
-      as homepage_failed,
-    coalesce(sum(fetches.role = 'article' and fetches.outcome not in ('failed', 'skipped')), 0)
-      as article_pages,
-    coalesce(sum(fetches.role = 'article' and fetches.outcome = 'not-article'), 0)
-      as not_article
+    coalesce(run_fetches.fetches, 0) as fetches,
+    coalesce(run_fetches.failed, 0) as failed,
+    coalesce(run_fetches.homepage_failed, 0) as homepage_failed,
+    coalesce(run_fetches.article_pages, 0) as article_pages,
+    coalesce(run_fetches.not_article, 0) as not_article
   from last_fetch
-  left join fetches on fetches.outlet = last_fetch.outlet
-    and fetches.run_id is last_fetch.run_id and last_fetch.fetched_at is not null
-  group by last_fetch.outlet
+  left join run_fetches on run_fetches.outlet = last_fetch.outlet
+    and run_fetches.run_id is last_fetch.run_id and last_fetch.fetched_at is not null
 ),
 recent as (
   -- Articles of the last {GAP_DAYS + BASELINE_DAYS} days (a day more on the raw strings,

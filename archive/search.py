@@ -63,17 +63,89 @@ def fts_query(query: str) -> str:
     return " ".join(parts) or '""'
 
 
-SEARCH_SQL = """
-select
-  articles.id, articles.outlet, articles.published, articles.title, articles.url,
-  snippet(articles_fts, 1, :mark_start, :mark_end, '…', 24) as snippet
-from articles_fts
-join articles on articles.rowid = articles_fts.rowid
-where articles_fts match :match
-  and (:outlet = '' or articles.outlet = :outlet)
-order by {order}
-limit :limit
-"""
+# Newest-first search reads the newest WINDOW matches by rowid (archiving order, cheap in
+# FTS5) and only then looks further back, by date, for older-rowid articles that beat them.
+WINDOW = 1000
+
+
+def search_sql(
+    columns: str,
+    match: str,
+    filters: str = "",
+    unfiltered: str = "1",
+    limit: int = 100,
+) -> str:
+    """One query answering a search by relevance, or newest first when `:sort` is 'date'.
+
+    `columns` is the select list over `articles` and `articles_fts` (snippet() included),
+    `match` the MATCH expression, `filters` extra `and ...` terms on `articles`, and
+    `unfiltered` a constant expression true when no filter is set. Each plan is a branch
+    guarded by constant terms, which SQLite tests once and skips when false; snippets and
+    the article rows are read only for the `limit` rows kept, never for every match.
+    """
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    window = max(WINDOW, limit)
+    return f"""with
+-- By relevance: FTS5 ranks its matches alone, unless filters need the article rows.
+by_rank as (
+  select rowid as id, rank from articles_fts
+  where :sort is not 'date' and ({unfiltered}) and articles_fts match {match}
+  order by rank limit {limit}
+),
+by_rank_filtered as (
+  select articles.id, articles_fts.rank from articles_fts
+  join articles on articles.rowid = articles_fts.rowid
+  where :sort is not 'date' and not ({unfiltered}) and articles_fts match {match}{filters}
+  -- The unary + keeps FTS5 from ranking every match itself: only those filtered in are.
+  order by +articles_fts.rank limit {limit}
+),
+-- Newest first: the newest matches in archiving order, filtered. Fewer than the window
+-- means these are all the matches; otherwise the limit-th newest date among them is a
+-- floor that only older-rowid articles (back-filled history) published after it can beat.
+recent as (
+  select articles.id, articles.published from articles_fts
+  join articles on articles.rowid = articles_fts.rowid
+  where :sort = 'date' and articles_fts match {match}{filters}
+  order by articles_fts.rowid desc limit {window}
+),
+floor as (
+  select case when (select count(*) from recent) < {window} then null
+    else coalesce(
+      (select published from recent order by published desc limit 1 offset {limit - 1}), ''
+    )
+  end as published
+),
+older as (
+  -- Walks the published index down to the floor (empty at once when it is NULL); the
+  -- unary + keeps the planner off the rowid range, which would scan all older articles.
+  select articles.id, articles.published from articles
+  where articles.published > (select published from floor)
+    and +articles.id < (select min(id) from recent){filters}
+    and exists (select 1 from articles_fts
+                where articles_fts.rowid = articles.id and articles_fts match {match})
+),
+newest as (
+  select id, published from recent
+  union all
+  select id, published from older
+  order by published desc limit {limit}
+),
+top as (
+  select id, rank, null as published from by_rank
+  union all
+  select id, rank, null from by_rank_filtered
+  union all
+  select id, null, published from newest
+)
+-- CROSS JOIN keeps `top` the outer loop: otherwise the planner may scan every match.
+select {columns}
+from top
+cross join articles_fts on articles_fts.rowid = top.id
+join articles on articles.id = top.id
+where articles_fts match {match}
+-- Only one branch has rows: dates are NULL for relevance, ranks NULL for newest first.
+order by top.published desc, top.rank"""
 
 
 @dataclass
@@ -86,6 +158,13 @@ class Hit:
     snippet: str
 
 
+HIT_COLUMNS = (
+    "articles.id, articles.outlet, articles.published, articles.title, articles.url,\n"
+    "  snippet(articles_fts, 1, :mark_start, :mark_end, '…', 24) as snippet"
+)
+OUTLET_FILTER = "\n    and (:outlet = '' or articles.outlet = :outlet)"
+
+
 def search(
     db_path: str | Path,
     query: str,
@@ -95,18 +174,18 @@ def search(
 ) -> list[Hit]:
     """Best matches for a query: by relevance (bm25), or newest first."""
     match = fts_query(query)
-    if match == '""':
+    if match == '""' or limit < 1:
         return []
     uri = f"file:{Path(db_path).resolve()}?mode=ro"
     conn = sqlite3.connect(uri, uri=True)
     try:
-        order = "articles.published desc" if newest_first else "rank"
+        sql = search_sql(HIT_COLUMNS, ":match", OUTLET_FILTER, ":outlet = ''", limit)
         rows = conn.execute(
-            SEARCH_SQL.format(order=order),
+            sql,
             {
                 "match": match,
                 "outlet": outlet or "",
-                "limit": limit,
+                "sort": "date" if newest_first else "",
                 "mark_start": MARK_START,
                 "mark_end": MARK_END,
             },

@@ -17,6 +17,12 @@ from typing import Any
 import sqlite_utils
 
 FTS_TOKENIZE = "unicode61 remove_diacritics 2"
+# Prefix indexes for `négoci*`-style searches: without one, FTS5 merges the doclists of
+# every term a prefix expands to before any LIMIT applies (seconds on a big archive).
+# FTS5 uses a prefix index only for prefixes of exactly its length, so each common
+# length a user types gets one; longer prefixes expand to few terms and stay fast.
+FTS_PREFIX = "3 4 5 6"
+FTS_COLUMNS = ("title", "text")
 
 ARTICLE_COLUMNS: dict[str, Any] = {
     "id": int,
@@ -188,11 +194,10 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         articles.create_index(["outlet", "published"])
         articles.create_index(["published"])
         articles.create_index(["first_seen"])
-        articles.enable_fts(
-            ["title", "text"], fts_version="FTS5", tokenize=FTS_TOKENIZE, create_triggers=True
-        )
+        create_fts(db)
     else:
         _add_missing_columns(articles, ARTICLE_COLUMNS)
+        _update_fts_triggers(db)
     urls = db["article_urls"]
     if not urls.exists():
         # Every URL an article was met under (feed link, AMP, tracking variants,
@@ -231,11 +236,72 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         _add_missing_columns(fetches, FETCH_COLUMNS)
     # Tables and views of the monitoring modules, kept beside the code that uses them
     # (imported here because they import this module).
-    from archive import alerts, health, stories
+    from archive import alerts, counts, health, stories
 
+    counts.ensure_schema(db)
     stories.ensure_schema(db)
     alerts.ensure_schema(db)
     health.ensure_view(db)
+
+
+def create_fts(db: sqlite_utils.Database) -> None:
+    """The articles' FTS5 index (external content) and the triggers that keep it in sync.
+
+    Written out rather than through `Table.enable_fts` for two options it lacks: the
+    prefix indexes, and an update trigger that fires only when the title or text
+    changes — re-checks, story grouping and removals update other columns of
+    thousands of rows, and must not rewrite their index entries each time.
+    sqlite-utils and Datasette still detect it (`content=[articles]`).
+    """
+    db.execute(
+        f"""CREATE VIRTUAL TABLE [articles_fts] USING FTS5 (
+    {", ".join(f"[{c}]" for c in FTS_COLUMNS)},
+    tokenize='{FTS_TOKENIZE}',
+    prefix='{FTS_PREFIX}',
+    content=[articles]
+)"""
+    )
+    _update_fts_triggers(db)
+
+
+def _fts_triggers() -> dict[str, str]:
+    cols = ", ".join(f"[{c}]" for c in FTS_COLUMNS)
+    new = ", ".join(f"new.[{c}]" for c in FTS_COLUMNS)
+    old = ", ".join(f"old.[{c}]" for c in FTS_COLUMNS)
+    delete = (
+        f"INSERT INTO [articles_fts] ([articles_fts], rowid, {cols}) "
+        f"VALUES('delete', old.rowid, {old});"
+    )
+    insert = f"INSERT INTO [articles_fts] (rowid, {cols}) VALUES (new.rowid, {new});"
+    head = "CREATE TRIGGER [articles_{}] AFTER {} ON [articles] BEGIN\n  "
+    return {
+        "articles_ai": head.format("ai", "INSERT") + insert + "\nEND",
+        "articles_ad": head.format("ad", "DELETE") + delete + "\nEND",
+        "articles_au": head.format("au", f"UPDATE OF {cols}") + f"{delete}\n  {insert}\nEND",
+    }
+
+
+def _update_fts_triggers(db: sqlite_utils.Database) -> None:
+    """Create the FTS triggers, replacing older versions of them (archives made before)."""
+    current = dict(
+        db.execute("select name, sql from sqlite_master where type = 'trigger'").fetchall()
+    )
+    wanted = _fts_triggers()
+    if all(current.get(name) == sql for name, sql in wanted.items()):
+        return
+    with db.conn:
+        for name, sql in wanted.items():
+            if current.get(name) != sql:
+                db.execute(f"DROP TRIGGER IF EXISTS [{name}]")
+                db.execute(sql)
+
+
+def rebuild_fts(db: sqlite_utils.Database) -> None:
+    """Recreate the FTS index with this version's options (prefix indexes) and refill it."""
+    with db.conn:
+        db.execute("DROP TABLE IF EXISTS [articles_fts]")
+        create_fts(db)
+        db.execute("INSERT INTO [articles_fts] ([articles_fts]) VALUES ('rebuild')")
 
 
 def _add_missing_columns(table: sqlite_utils.db.Table, columns: dict[str, Any]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from urllib.parse import quote_plus, unquote_plus, unquote_to_bytes, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url, safe_url_string
@@ -64,6 +65,9 @@ def normalize_host(host: str) -> str | None:
     return host if _HOST_RE.match(host) else None
 
 
+# Both are pure and called for the same URLs over and over (menu links of every page,
+# the variants of every stored article): caching them is most of their cost.
+@lru_cache(maxsize=8192)
 def canonical_url(url: str, base: str | None = None) -> str | None:
     """Canonical http(s) form of `url` (resolved against `base`); None if not http(s)."""
     if not isinstance(url, str):
@@ -99,6 +103,7 @@ def canonical_url(url: str, base: str | None = None) -> str | None:
     return urlunsplit((scheme, netloc, path, query, ""))
 
 
+@lru_cache(maxsize=8192)
 def url_key(url: str) -> str:
     """De-duplication key: canonical URL without scheme, "www.", trailing slash or param order.
 

@@ -94,7 +94,9 @@ def run(args: argparse.Namespace) -> int:
                 print(f"warning: {label}: archived {archived} of {len(files)} pages")
             pages_per_s = archived / result.crawl_seconds
             detail = (
-                f"{archived} articles in {result.crawl_seconds:.1f} s "
+                f"{archived} articles in {result.crawl_seconds:.1f} s; CPU a page: "
+                f"crawl process {result.rss.main_cpu / archived * 1000:.1f} ms, "
+                f"extraction workers {result.rss.children_cpu / archived * 1000:.1f} ms "
                 f"(process wall {result.wall_seconds:.1f} s: "
                 f"{archived / result.wall_seconds:.1f}/s); "
                 f"peak RSS {result.rss.peak_total_kb / 1024:.0f} MB in "
@@ -129,7 +131,11 @@ def main(argv: list[str] | None = None) -> int:
         help="also crawl with the spider's URL checks memoised (bench/cached_links_crawl.py)",
     )
     parser.add_argument(
-        "-s", "--set", action="append", default=[], type=lambda v: f"-s{v}",
+        "-s",
+        "--set",
+        action="append",
+        default=[],
+        type=lambda v: f"-s{v}",
         help="an extra Scrapy setting NAME=VALUE for the crawls",
     )
     return run(parser.parse_args(argv))

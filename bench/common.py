@@ -113,9 +113,20 @@ def rss_kb(pid: int) -> int:
     return int(match.group(1)) if match else 0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class RssSampler:
-    """Peak RSS of a process and all its descendants (pool workers included)."""
+    """Peak RSS of a process and all its descendants (pool workers included), and the CPU
+    time each of them used (as last seen: a process's figure stops when it exits)."""
 
     pid: int
     every: float = 0.2
@@ -123,6 +134,7 @@ class RssSampler:
     peak_main_kb: int = 0
     peak_processes: int = 0
     samples: list[tuple[float, int, int]] = field(default_factory=list)
+    cpu: dict[int, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._stop = threading.Event()
@@ -137,6 +149,8 @@ class RssSampler:
         while not self._stop.is_set():
             pids = tree_of(self.pid)
             sizes = {p: rss_kb(p) for p in pids}
+            for p in pids:
+                self.cpu[p] = max(self.cpu.get(p, 0.0), cpu_seconds(p))
             total = sum(sizes.values())
             main = sizes.get(self.pid, 0)
             if total:
@@ -149,6 +163,14 @@ class RssSampler:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join()
+
+    @property
+    def main_cpu(self) -> float:
+        return self.cpu.get(self.pid, 0.0)
+
+    @property
+    def children_cpu(self) -> float:
+        return sum(seconds for pid, seconds in self.cpu.items() if pid != self.pid)
 
 
 # -- a crawl process -------------------------------------------------------------------

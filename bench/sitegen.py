@@ -153,17 +153,25 @@ class SiteWriter:
             )
         # A consent manager's vendor list and a markets widget: hundreds of elements
         # and no links, as real pages carry (they weigh on parsing, not on discovery).
-        self.consent = '<div class="cmp-vendors"><ul>' + "".join(
-            f'<li class="cmp-vendor"><label><input type="checkbox" name="v{n}" checked>'
-            f'<span class="cmp-name">Partenaire publicitaire {n}</span></label>'
-            f'<span class="cmp-purposes"><i>Mesure</i><i>Publicité</i></span></li>'
-            for n in range(70)
-        ) + "</ul></div>"
-        self.markets = '<table class="markets"><tbody>' + "".join(
-            f"<tr><td>{pair}</td><td>{float(self.rng.uniform(1, 40)):.2f}</td>"
-            f'<td class="var">{float(self.rng.uniform(-2, 2)):+.2f} %</td></tr>'
-            for pair in ["EUR/TRY", "USD/TRY", "GBP/TRY", "BIST 100", "Or", "Brent", "Gaz"] * 3
-        ) + "</tbody></table>"
+        self.consent = (
+            '<div class="cmp-vendors"><ul>'
+            + "".join(
+                f'<li class="cmp-vendor"><label><input type="checkbox" name="v{n}" checked>'
+                f'<span class="cmp-name">Partenaire publicitaire {n}</span></label>'
+                f'<span class="cmp-purposes"><i>Mesure</i><i>Publicité</i></span></li>'
+                for n in range(70)
+            )
+            + "</ul></div>"
+        )
+        self.markets = (
+            '<table class="markets"><tbody>'
+            + "".join(
+                f"<tr><td>{pair}</td><td>{float(self.rng.uniform(1, 40)):.2f}</td>"
+                f'<td class="var">{float(self.rng.uniform(-2, 2)):+.2f} %</td></tr>'
+                for pair in ["EUR/TRY", "USD/TRY", "GBP/TRY", "BIST 100", "Or", "Brent", "Gaz"] * 3
+            )
+            + "</tbody></table>"
+        )
         self.css = _css(self.rng)
         self.scripts = [_script(self.rng, i) for i in range(3)]
 
@@ -192,7 +200,7 @@ class SiteWriter:
     def _head(self, title: str, canonical: str, extra: str = "") -> str:
         scripts = "".join(f"<script>{s}</script>" for s in self.scripts)
         return (
-            "<!DOCTYPE html>\n<html lang=\"fr-FR\">\n<head>\n<meta charset=\"UTF-8\">\n"
+            '<!DOCTYPE html>\n<html lang="fr-FR">\n<head>\n<meta charset="UTF-8">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{html.escape(title)} – {SITE_NAME}</title>\n"
             f'<link rel="canonical" href="{canonical}">\n'

@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 
 from crawler.discovery.links import (
+    anchor_links,
     date_in_url,
     is_trap,
     looks_like_article,
@@ -395,3 +396,35 @@ def test_page_is_article(html: str | bytes) -> None:
 )
 def test_page_is_not_article(html: str | bytes) -> None:
     assert not page_is_article(html)
+
+
+# -- anchor_links ------------------------------------------------------------------------------
+
+
+def test_anchor_links_resolves_unescapes_and_skips_what_is_no_link() -> None:
+    page = """<html><head><base href="/fr/"></head><body>
+    <a class=x href="actualite/2024/05/01/un-article">one</a>
+    <A HREF='https://autre.example/page?a=1&amp;b=2'>two</A>
+    <a href=/absolu/chemin>three</a>
+    <area shape="rect" href="carte">
+    <!-- <a href="/commente">hidden</a> -->
+    <a href="javascript:void(0)">js</a> <a href="mailto:a@b.fr">mail</a> <a href="#top">top</a>
+    <a name="ancre">no href</a> <a data-href="/pas-un-lien">data</a>
+    <a href="actualite/2024/05/01/un-article">again</a>
+    <a href="/été/élysée">accents</a>
+    </body></html>""".encode()
+    assert anchor_links(page, "https://site.example/fr/rubrique/page.html") == [
+        "https://site.example/fr/actualite/2024/05/01/un-article",
+        "https://autre.example/page?a=1&b=2",
+        "https://site.example/absolu/chemin",
+        "https://site.example/fr/carte",
+        "https://site.example/été/élysée",
+    ]
+
+
+def test_anchor_links_reads_the_page_encoding_and_survives_an_unknown_one() -> None:
+    page = '<a href="/société">x</a>'.encode("cp1252")
+    assert anchor_links(page, "https://site.example/", "cp1252") == ["https://site.example/société"]
+    assert anchor_links(b'<a href="/a">x</a>', "https://site.example/", "x-unknown") == [
+        "https://site.example/a"
+    ]

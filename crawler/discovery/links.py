@@ -3,14 +3,17 @@ which page of a listing, which day a URL was published."""
 
 from __future__ import annotations
 
+import codecs
+import html
 import json
 import re
 from datetime import date
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
 
 from crawler.discovery.entries import _parse_html
 
 __all__ = [
+    "anchor_links",
     "date_in_url",
     "is_trap",
     "looks_like_article",
@@ -489,3 +492,52 @@ def _declares_article(node: object, depth: int) -> bool:
 def _type_name(value: str) -> str:
     # "NewsArticle", "schema:NewsArticle", "https://schema.org/NewsArticle"
     return re.split(r"[/:#]", value.strip())[-1].lower()
+
+
+# Links are read from the bytes rather than from an lxml tree: parsing a 100 KB page
+# costs the crawl process ~8 ms, a scan of its <a>/<area> tags ~0.5 ms, and the page is
+# parsed properly once, by the extraction worker. Comments are skipped as a parser would.
+_COMMENT = re.compile(rb"<!--.*?-->", re.S)
+_ANCHOR = re.compile(
+    rb"""<(?:a|area)\s[^>]*?(?<=[\s"'])href\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+))""", re.I
+)
+_BASE = re.compile(
+    rb"""<base\s[^>]*?(?<=[\s"'])href\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+))""", re.I
+)
+_NOT_WEB = ("javascript:", "mailto:", "tel:", "data:", "#")
+
+
+def _attribute(match: re.Match[bytes], encoding: str) -> str:
+    return _decoded(match.group(1) or match.group(2) or match.group(3) or b"", encoding)
+
+
+def _decoded(raw: bytes, encoding: str) -> str:
+    value = raw.decode(encoding, "replace").strip()
+    return html.unescape(value) if "&" in value else value
+
+
+def anchor_links(body: bytes, url: str, encoding: str = "utf-8") -> list[str]:
+    """The absolute URLs of a page's <a href> and <area href> links, once each, in order.
+
+    Relative links are resolved against the page's <base href>, else its URL.
+    """
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        encoding = "utf-8"
+    if b"<!--" in body:
+        body = _COMMENT.sub(b"", body)
+    base = _BASE.search(body)
+    base_url = urljoin(url, _attribute(base, encoding)) if base else url
+    # Menus and footers repeat links within a page too: resolve each distinct one once.
+    hrefs = dict.fromkeys(
+        match.group(1) or match.group(2) or match.group(3) or b""
+        for match in _ANCHOR.finditer(body)
+    )
+    seen: dict[str, None] = {}
+    for raw in hrefs:
+        href = _decoded(raw, encoding)
+        if not href or href.lower().startswith(_NOT_WEB):
+            continue
+        seen.setdefault(urljoin(base_url, href), None)
+    return list(seen)

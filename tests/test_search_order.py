@@ -1,0 +1,204 @@
+"""Fast search plans give exactly the rows of the plain queries they replace.
+
+The archive here is built so that archiving order (rowid) and publication order
+disagree the way they do in a real monitor: history back-filled when an outlet is
+added (high rowids, old dates) and a few early articles carrying the newest dates
+(an outlet's clock, or a date corrected on a re-check). Common words match more
+articles than the newest-first window, so the floor and the walk back by date are
+both exercised; rare words and small outlets stay inside the window.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from archive.datasette.plugins.veille_search import FILTERS, SEARCH_SQL
+from archive.search import WINDOW, fts_query, search
+from archive.store import open_db
+
+ARTICLES = 3000
+START = datetime(2020, 1, 1, tzinfo=UTC)
+OUTLETS = (("big", 0.70), ("mid", 0.25), ("small", 0.05))
+FILLER = [f"mot{i}" for i in range(200)]
+BACKFILL = 0.85  # the last 15% of rowids are back-filled history
+NEWEST_OLD_ROWIDS = range(40, 400, 12)  # early rowids with the archive's newest dates
+
+QUERIES = [
+    "turquie",  # common: more matches than the window
+    "ankara",
+    "karabakh",  # rare
+    '"gaz naturel"',  # phrase
+    "négoc*",  # five-letter prefix
+    "turquie ankara",  # AND
+    "turquie -ankara",
+]
+
+
+def _published(rowid: int, rng: random.Random) -> datetime:
+    if rowid in NEWEST_OLD_ROWIDS:  # among the newest hundred, and around its end
+        return START + timedelta(days=365 * BACKFILL * rng.uniform(0.93, 1.0))
+    if rowid > ARTICLES * BACKFILL:  # a back-fill: old history archived last
+        return START + timedelta(days=rng.uniform(0, 150))
+    return START + timedelta(days=365 * rowid / ARTICLES, seconds=rng.randrange(3600))
+
+
+def _text(rng: random.Random) -> str:
+    words = rng.choices(FILLER, k=rng.randint(8, 40))
+    for word, share in (("Turquie", 0.8), ("Ankara", 0.55), ("Karabakh", 0.03)):
+        if rng.random() < share:
+            words.insert(rng.randrange(len(words) + 1), word)
+    if rng.random() < 0.5:
+        words.insert(rng.randrange(len(words) + 1), "gaz naturel")
+    if rng.random() < 0.3:
+        words.append(rng.choice(["négociation", "négocier", "négociants"]))
+    return " ".join(words)
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("order") / "archive.db"
+    rng = random.Random(7)
+    db = open_db(path)
+    db["outlets"].insert_all(
+        {"slug": slug, "name": slug, "homepage": f"https://{slug}.example/"} for slug, _ in OUTLETS
+    )
+    seen: set[str] = set()
+    rows = []
+    for rowid in range(1, ARTICLES + 1):
+        published = _published(rowid, rng)
+        while published.isoformat() in seen:  # unique dates: one right answer
+            published += timedelta(seconds=1)
+        seen.add(published.isoformat())
+        slug = rng.choices([s for s, _ in OUTLETS], [w for _, w in OUTLETS])[0]
+        rows.append(
+            {
+                "id": rowid,
+                "url": f"https://{slug}.example/{rowid}",
+                "outlet": slug,
+                "title": f"Article {rowid}",
+                "text": _text(rng),
+                "published": published.isoformat(),
+                "published_month": published.isoformat()[:7],
+                "language": "fr",
+            }
+        )
+    db["articles"].insert_all(rows)
+    db.conn.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def conn(archive):
+    connection = sqlite3.connect(archive)
+    connection.create_function("veille_fts", 1, fts_query, deterministic=True)
+    yield connection
+    connection.close()
+
+
+def test_the_archive_exercises_the_window_and_the_walk_back(conn):
+    common = conn.execute(
+        "select count(*) from articles_fts where articles_fts match ?", [fts_query("turquie")]
+    ).fetchone()[0]
+    rare = conn.execute(
+        "select count(*) from articles_fts where articles_fts match ?", [fts_query("karabakh")]
+    ).fetchone()[0]
+    assert common > 2 * WINDOW and 0 < rare < WINDOW
+    newest = brute_newest(conn, "turquie")
+    assert set(newest) & set(NEWEST_OLD_ROWIDS)  # found only by walking back by date
+    assert newest != sorted(newest, reverse=True)  # rowid order is not date order
+
+
+OUTLET = " and articles.outlet = :outlet"
+
+
+def brute_newest(conn, q: str, where: str = "", **params: str) -> list[int]:
+    return [
+        row[0]
+        for row in conn.execute(
+            "select articles.id from articles_fts join articles on articles.id = articles_fts.rowid"
+            f" where articles_fts match :match{where} order by articles.published desc limit 100",
+            {"match": fts_query(q), **params},
+        )
+    ]
+
+
+def ranks(conn, q: str, where: str = "", **params: str) -> dict[int, float]:
+    """Every match's rank, for those passing the filter."""
+    return dict(
+        conn.execute(
+            "select articles.id, articles_fts.rank from articles_fts"
+            " join articles on articles.id = articles_fts.rowid"
+            f" where articles_fts match :match{where}",
+            {"match": fts_query(q), **params},
+        ).fetchall()
+    )
+
+
+def assert_top_by_rank(got: list[int], rank: dict[int, float]) -> None:
+    # Equal bm25 scores may come in any order: the ranks, in order, are the answer.
+    assert len(set(got)) == len(got)
+    assert [rank[i] for i in got] == sorted(rank.values())[:100]
+
+
+def canned(conn, q: str, **params: str) -> list[int]:
+    cursor = conn.execute(SEARCH_SQL, {**{name: "" for name in FILTERS}, "q": q, **params})
+    rows = cursor.fetchall()
+    assert [c[0] for c in cursor.description] == ["outlet", "date", "title", "url", "snippet"]
+    assert all("<mark>" in row[4] for row in rows)
+    return [int(row[3].rsplit("/", 1)[1]) for row in rows]
+
+
+@pytest.mark.parametrize("q", QUERIES)
+def test_newest_first_is_the_newest_hundred(conn, archive, q):
+    expected = brute_newest(conn, q)
+    assert canned(conn, q, sort="date") == expected
+    assert [h.id for h in search(archive, q, limit=100, newest_first=True)] == expected
+    assert [h.id for h in search(archive, q, newest_first=True)] == expected[:20]
+
+
+@pytest.mark.parametrize("q", QUERIES)
+@pytest.mark.parametrize("outlet", ["big", "small"])
+def test_newest_first_within_an_outlet(conn, archive, q, outlet):
+    expected = brute_newest(conn, q, OUTLET, outlet=outlet)
+    assert canned(conn, q, sort="date", outlet=outlet) == expected
+    hits = search(archive, q, limit=100, outlet=outlet, newest_first=True)
+    assert [h.id for h in hits] == expected
+
+
+@pytest.mark.parametrize(
+    ("params", "where"),
+    [
+        ({"until": "2020-06-30"}, " and substr(articles.published, 1, 10) <= :until"),
+        ({"since": "2020-12-01"}, " and articles.published >= :since"),
+        ({"month": "2020-03"}, " and articles.published_month = :month"),
+    ],
+)
+def test_newest_first_within_dates(conn, params, where):
+    for q in ("turquie", "karabakh"):
+        assert canned(conn, q, sort="date", **params) == brute_newest(conn, q, where, **params)
+
+
+@pytest.mark.parametrize("q", QUERIES)
+def test_relevance_is_the_top_hundred_by_rank(conn, archive, q):
+    rank = ranks(conn, q)
+    assert_top_by_rank(canned(conn, q), rank)
+    assert_top_by_rank([h.id for h in search(archive, q, limit=100)], rank)
+    assert canned(conn, q, sort="relevance") == canned(conn, q)
+
+
+@pytest.mark.parametrize("q", ["turquie", "karabakh", '"gaz naturel"'])
+def test_relevance_within_an_outlet(conn, archive, q):
+    rank = ranks(conn, q, OUTLET, outlet="small")
+    assert_top_by_rank(canned(conn, q, outlet="small"), rank)
+    assert_top_by_rank([h.id for h in search(archive, q, limit=100, outlet="small")], rank)
+
+
+def test_search_snippets_use_the_terminal_markers(archive):
+    hits = search(archive, "karabakh", limit=5)
+    assert len(hits) == 5
+    assert all("\x02Karabakh\x03" in hit.snippet for hit in hits)
