@@ -29,7 +29,11 @@ def crawl_until(seeds, db, more: int, timeout: float = 60) -> None:
     """Start a crawl and SIGKILL it once it has archived `more` articles."""
     articles = archived_count(db) + more
     process = subprocess.Popen(
-        crawl_command(seeds, db, "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2"),
+        # A small extraction window: pages are written as they come, not all at the end
+        # (on a loaded machine the workers start late), so the kill lands mid-crawl.
+        crawl_command(
+            seeds, db, "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "-s", "VEILLE_EXTRACT_WINDOW=1"
+        ),
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
