@@ -3,7 +3,7 @@
 Pages declare a language in `<html lang>`, `og:locale`, `Content-Language` or JSON-LD
 `inLanguage`; that declaration is a template setting and is wrong on multilingual sites
 often enough to check it. py3langid (a naive Bayes model over byte n-grams, ≈ 1 ms a
-page on the first 3000 characters) gives a language with a probability. The declared
+page on the first 1200 characters) gives a language with a probability. The declared
 language stands unless the text is long enough and the model sure enough that it is
 another one. `language_mismatch` flags articles whose language is not the one the outlet
 is expected to publish in.
@@ -15,7 +15,7 @@ import threading
 
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-SAMPLE_CHARS = 3000
+SAMPLE_CHARS = 1200
 MIN_WORDS = 5  # below this, the model's guess is noise
 CONFIDENT = 0.90  # probability above which the text overrules the page's declaration
 CONFIDENT_WORDS = 40  # ... for a text at least this long
