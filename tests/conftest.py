@@ -7,6 +7,7 @@ SQLite file and Datasette a real server.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import socket
 import sqlite3
@@ -173,29 +174,32 @@ def wait_for_port(port: int, timeout: float = 30) -> None:
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
 
 
-@pytest.fixture(scope="session")
-def datasette_url(demo_crawl):
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "archive",
-            "serve",
-            "--db",
-            str(demo_crawl.db),
-            "--port",
-            str(port),
-            "--warc",
-            str(demo_crawl.warc),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+@contextlib.contextmanager
+def serving(command: list[str], port: int, output=subprocess.DEVNULL):
+    """Run a server process listening on `port`; yields its base URL, stops it after."""
+    process = subprocess.Popen(command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
     try:
         wait_for_port(port)
         yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def datasette_url(demo_crawl):
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "archive",
+        "serve",
+        "--db",
+        str(demo_crawl.db),
+        "--port",
+        str(port),
+        "--warc",
+        str(demo_crawl.warc),
+    ]
+    with serving(command, port, output=subprocess.PIPE) as url:
+        yield url

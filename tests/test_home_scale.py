@@ -13,7 +13,6 @@ import html
 import json
 import re
 import sqlite3
-import subprocess
 import sys
 import tempfile
 from datetime import UTC, datetime
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ROOT, free_port, wait_for_port
+from conftest import free_port, serving
 
 from archive import serve
 from archive.store import open_db
@@ -113,18 +112,8 @@ def base_url(archive):
     metadata.write_text(json.dumps(serve.metadata_for(archive)))
     args = serve.datasette_args(archive, "127.0.0.1", port, metadata)
     datasette = Path(sys.executable).with_name("datasette")
-    process = subprocess.Popen(
-        [str(datasette), *args, "--setting", "trace_debug", "1"],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(port)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with serving([str(datasette), *args, "--setting", "trace_debug", "1"], port) as url:
+        yield url
 
 
 def traced_sql(url: str) -> tuple[str, list[str]]:
