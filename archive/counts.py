@@ -18,7 +18,7 @@ TABLE = "outlet_counts"
 _LATEST = "(select max(published) from articles where outlet = {which}.outlet)"
 
 TRIGGERS = {
-    "outlet_counts_ai": f"""create trigger [outlet_counts_ai] after insert on [articles] begin
+    "outlet_counts_ai": f"""CREATE TRIGGER [outlet_counts_ai] after insert on [articles] begin
   insert into [{TABLE}] (outlet, articles, latest_published) values (new.outlet, 0, null)
     on conflict (outlet) do nothing;
   update [{TABLE}] set articles = articles + 1,
@@ -26,11 +26,11 @@ TRIGGERS = {
       then new.published else latest_published end
     where outlet = new.outlet;
 end""",
-    "outlet_counts_ad": f"""create trigger [outlet_counts_ad] after delete on [articles] begin
+    "outlet_counts_ad": f"""CREATE TRIGGER [outlet_counts_ad] after delete on [articles] begin
   update [{TABLE}] set articles = articles - 1, latest_published = {_LATEST.format(which="old")}
     where outlet = old.outlet;
 end""",
-    "outlet_counts_au": f"""create trigger [outlet_counts_au]
+    "outlet_counts_au": f"""CREATE TRIGGER [outlet_counts_au]
 after update of outlet, published on [articles] begin
   update [{TABLE}] set articles = articles - 1 where outlet = old.outlet;
   insert into [{TABLE}] (outlet, articles, latest_published) values (new.outlet, 0, null)

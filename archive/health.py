@@ -182,7 +182,9 @@ select
 from flagged
 order by outlet"""
 
-VIEW_SQL = f"create view outlet_health as{SELECT_SQL}"
+# SQLite stores the statement with its leading keywords in capitals: written so, the
+# stored view compares equal and an archive's schema is not rewritten at every open.
+VIEW_SQL = f"CREATE VIEW outlet_health as{SELECT_SQL}"
 
 
 def ensure_view(db: sqlite_utils.Database) -> None:

@@ -9,7 +9,7 @@ import time
 import httpx
 from conftest import ROOT, crawl_command, free_port, wait_for_port, write_seeds
 
-from archive.store import check_archive
+from archive.store import check_archive, open_db
 
 DEMO = {"slug": "turquie-demain", "name": "Turquie Demain", "language": "fr"}
 
@@ -58,3 +58,16 @@ def test_searches_succeed_and_grow_while_a_crawl_writes(tmp_path, slow_demo_url,
     assert counts[0] < counts[-1], "results did not grow while the crawl wrote"
     # The reader saw the archive grow while the crawl ran, not only once it was over.
     assert len(set(counts)) >= 2
+
+
+def test_opening_an_archive_again_leaves_its_schema_alone(tmp_path):
+    # Every crawl, writer and command opens the archive while Datasette may be reading
+    # it: a schema rewritten at each open (a view or trigger dropped and created again)
+    # breaks the readers' statements mid-query.
+    db = tmp_path / "archive.db"
+    versions = []
+    for _ in range(3):
+        opened = open_db(db)
+        versions.append(opened.execute("pragma schema_version").fetchone()[0])
+        opened.conn.close()
+    assert versions[1] == versions[0] and versions[2] == versions[0]
