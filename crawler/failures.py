@@ -59,7 +59,7 @@ class NoTracebackForNetworkErrors(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
-        if exc is not None and disk_full(exc):
+        if exc is not None and (disk_full(exc) or disk_full(exc.__cause__)):
             record.msg = f"{record.msg} [disk full: {exc}]"
             record.exc_info = None
             record.exc_text = None
@@ -75,6 +75,7 @@ def quiet_network_tracebacks() -> None:
         "scrapy.downloadermiddlewares.robotstxt",
         "scrapy.core.scraper",
         "scrapy.core.engine",
+        "scrapy.core.scheduler",
         "scrapy.utils.signal",
         "crawler.pipelines",
         "asyncio",

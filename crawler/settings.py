@@ -73,7 +73,7 @@ VEILLE_FOLLOW_ARTICLE_LINKS = True  # related-article links on article pages
 # Queues go to disk under JOBDIR (set per archive by `python -m crawler`), so a
 # killed crawl resumes where it stopped; fingerprints are kept for the run only.
 DUPEFILTER_CLASS = "crawler.dupefilter.RunDupeFilter"
-SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+SCHEDULER_DISK_QUEUE = "crawler.queues.DiskQueue"  # whole records even on a full disk
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 
 LOG_LEVEL = "INFO"

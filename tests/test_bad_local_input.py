@@ -6,9 +6,11 @@ import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from conftest import ROOT, run_crawl
+from scrapy import Request
 
 
 def mount_tmpfs(path: Path, size: str) -> bool:
@@ -142,3 +144,52 @@ def test_archive_commands_refuse_a_corrupt_archive(tmp_path):
     )
     assert result.returncode == 3 and "file is not a database" in result.stderr
     assert db.read_bytes() == b"garbage" * 100
+
+
+def disk_queue(folder: Path):
+    """The crawl's disk queue as the scheduler builds it, for a spider-less request."""
+    from crawler.queues import DiskQueue
+
+    return DiskQueue.from_crawler(SimpleNamespace(spider=None), str(folder))
+
+
+def test_a_full_disk_never_leaves_a_cut_short_request_in_the_crawl_queue(small_disk):
+    from crawler.queues import QueueDiskFull
+
+    queue = disk_queue(small_disk / "queue")
+    filler = fill(small_disk, 64)
+    kept, refused = [], 0
+    for number in range(200):
+        url = f"http://outlet.test/article-{number}"
+        try:
+            # Records of ~3 KB against 4 KB pages: the disk runs out part-way through one.
+            queue.push(Request(url, meta={"padding": "x" * (2500 + 37 * number)}))
+        except QueueDiskFull:
+            refused += 1
+        else:
+            kept.append(url)
+    filler.unlink()  # room to save the queue's state, as when the crawl stops
+    queue.close()
+    assert kept and refused, (len(kept), refused)
+    resumed = disk_queue(small_disk / "queue")  # as a resumed crawl reopens it
+    popped = []
+    while (request := resumed.pop()) is not None:
+        popped.append(request.url)
+    assert popped == kept
+
+
+def test_a_damaged_crawl_queue_is_dropped_with_a_warning_not_a_crash(tmp_path, caplog):
+    queue = disk_queue(tmp_path / "queue")
+    urls = [f"http://outlet.test/article-{number}" for number in range(5)]
+    for url in urls:
+        queue.push(Request(url))
+    queue.close()
+    chunk = tmp_path / "queue" / "q00000"
+    chunk.write_bytes(chunk.read_bytes()[:-20])  # a crash in the middle of the last write
+    resumed = disk_queue(tmp_path / "queue")
+    popped = []
+    while (request := resumed.pop()) is not None:
+        popped.append(request.url)
+    assert popped == urls[:4]
+    assert "crawl queue kept on disk" in caplog.text and "is damaged" in caplog.text
+    assert len(resumed) == 0
