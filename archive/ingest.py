@@ -250,15 +250,23 @@ class Archive:
 
     def validators(self, url: str) -> dict[str, str]:
         """Conditional-request headers for a discovery page fetched before."""
-        row = self.db.execute(
-            "select etag, last_modified from http_cache where url = ?", [url]
-        ).fetchone()
+        row = self._cached(url, "etag, last_modified")
         return monitor.conditional_headers(*row) if row else {}
 
     def known_body(self, url: str, body: bytes) -> bool:
         """Did this discovery page return exactly these bytes last time?"""
-        row = self.db.execute("select body_hash from http_cache where url = ?", [url]).fetchone()
+        row = self._cached(url, "body_hash")
         return bool(row) and row[0] == monitor.body_hash(body)
+
+    def _cached(self, url: str, columns: str) -> tuple | None:
+        """What a finished run read at this discovery page. A run that did not finish
+        (killed, or stopped by a full disk) may not have archived the articles the page
+        listed, so its reading must not make the next run skip the page."""
+        return self.db.execute(
+            f"select {columns} from http_cache where url = ? and (run_id is null or run_id in "
+            "(select id from runs where status = 'finished'))",
+            [url],
+        ).fetchone()
 
     def last_crawl(self, outlets: list[str]) -> dict[str, Any] | None:
         """The most recent finished crawl of exactly these outlets (for request ratios)."""
@@ -277,7 +285,7 @@ class Archive:
         ).fetchone()
         return {"id": row[0], "started": row[1], "requests": row[2]} if row else None
 
-    def _remember_validators(self, page: RawPage) -> None:
+    def _remember_validators(self, page: RawPage, run_id: int | None) -> None:
         self.db["http_cache"].upsert(
             {
                 "url": page.url,
@@ -285,6 +293,7 @@ class Archive:
                 "last_modified": page.header("last-modified"),
                 "body_hash": monitor.body_hash(page.body),
                 "fetched_at": page.fetched_at,
+                "run_id": run_id,
             },
             pk="url",
         )
@@ -370,7 +379,7 @@ class Archive:
                     page, prepared.extracted, since, warc_ref, reextract, run_id
                 )
                 if page.status == 200 and page.role in monitor.DISCOVERY_ROLES:
-                    self._remember_validators(page)
+                    self._remember_validators(page, run_id)
             if not reextract:
                 self._record_fetch(page, run_id, outcome, warc_ref)
         self.outcomes[outcome.kind] += 1

@@ -117,6 +117,15 @@ RUN_COLUMNS: dict[str, Any] = {
     "pid": int,
 }
 
+HTTP_CACHE_COLUMNS: dict[str, Any] = {
+    "url": str,
+    "etag": str,
+    "last_modified": str,
+    "body_hash": str,
+    "fetched_at": str,
+    "run_id": int,
+}
+
 
 def disk_full(exc: BaseException | None) -> bool:
     """A full disk, whichever layer noticed it (the OS, or SQLite)."""
@@ -212,12 +221,13 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         index.columns == ["next_check"] for index in db["articles"].indexes
     ):
         db["articles"].create_index(["next_check"], if_not_exists=True)
-    # Validators of discovery pages (feeds, sitemaps, sections) for conditional requests.
-    db["http_cache"].create(
-        {"url": str, "etag": str, "last_modified": str, "body_hash": str, "fetched_at": str},
-        pk="url",
-        if_not_exists=True,
-    )
+    # Validators of discovery pages (feeds, sitemaps, sections) for conditional requests,
+    # trusted only once the run that read them finished (see Archive.validators).
+    http_cache = db["http_cache"]
+    if not http_cache.exists():
+        http_cache.create(HTTP_CACHE_COLUMNS, pk="url")
+    else:
+        _add_missing_columns(http_cache, HTTP_CACHE_COLUMNS)
     versions = db["article_versions"]
     if not versions.exists():
         # Version 1 is the article as first archived; later versions come from re-checks.

@@ -56,7 +56,7 @@ def small_disk(tmp_path):
     unmount(disk)
 
 
-def partial_archive(demo_crawl, folder: Path, keep: int) -> Path:
+def partial_archive(demo_crawl, folder: Path, keep: int, keep_listings: bool = False) -> Path:
     """A copy of the demo archive holding only its first `keep` articles."""
     source = sqlite3.connect(demo_crawl.db)
     path = folder / "partial.db"
@@ -69,7 +69,8 @@ def partial_archive(demo_crawl, folder: Path, keep: int) -> Path:
         ("article_versions", "article_id"),
     ):
         partial.execute(f"delete from {table} where {key} > ?", [keep])
-    partial.execute("delete from http_cache")  # so the listings are read again
+    if not keep_listings:
+        partial.execute("delete from http_cache")  # so the listings are read again
     partial.commit()
     partial.execute("vacuum")
     partial.close()
@@ -128,6 +129,28 @@ def test_a_disk_filling_up_mid_crawl_stops_it_cleanly_and_loses_nothing(
     total, distinct = conn.execute("select count(*), count(distinct url) from articles").fetchone()
     conn.close()
     assert total == distinct == len(demo_articles)
+
+
+def test_listings_read_by_a_run_that_did_not_finish_are_followed_again(
+    tmp_path, demo_seeds, demo_crawl, demo_articles
+):
+    """A crawl stopped (killed, or by a full disk) after reading the outlet's listings but
+    before archiving what they list: the next crawl must not skip them as unchanged."""
+    db = partial_archive(demo_crawl, tmp_path, 10, keep_listings=True)
+    conn = sqlite3.connect(db)
+    conn.execute(
+        "insert into runs (kind, started, status, outlets) select kind, started, 'running', "
+        "outlets from runs where status = 'finished' order by id desc limit 1"
+    )
+    stopped_run = conn.execute("select max(id) from runs").fetchone()[0]
+    listings = conn.execute("update http_cache set run_id = ?", [stopped_run]).rowcount
+    conn.commit()
+    conn.close()
+    assert listings > 0
+    result = run_crawl(demo_seeds, db, "--warc", "none")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert count(db) == len(demo_articles)
+    assert "unchanged since the last crawl" not in result.stdout
 
 
 def test_archive_commands_refuse_a_corrupt_archive(tmp_path):
