@@ -18,6 +18,7 @@ import pytest
 from conftest import query_db, run_crawl, write_seeds
 
 EDITED, RESTYLED, DELETED = 5, 6, 7
+API_ONLY = "api-only"
 NEW_TITLE = "Haut-Karabakh : un accord de délimitation paraphé à Érevan et à Bakou"
 NEW_PARAGRAPH = (
     "Les deux délégations ont paraphé jeudi un premier protocole de délimitation couvrant "
@@ -58,6 +59,20 @@ def monitoring(tmp_path_factory, demo_site):
     db = folder / "archive.db"
     site = server.site
     paths = {a["id"]: demo_site.article_path(a) for a in demo_site.load_articles()}
+    api_only = site.publish(
+        {
+            "title": "Énergie : le gazoduc TurkStream a battu son record de livraisons",
+            "paragraphs": [
+                "Le gazoduc reliant la Russie à la Turquie sous la mer Noire a acheminé un "
+                "volume record au cours du mois écoulé, selon l’opérateur turc BOTAŞ. " * 3,
+                "Ankara entend faire du pays une plaque tournante du gaz pour l’Europe du "
+                "Sud-Est, un projet que Bruxelles observe avec prudence. " * 2,
+            ],
+            "published": "2024-01-20T10:00:00+03:00",
+            "unlisted": True,  # in no sitemap, feed or section yet: only the API lists it
+        }
+    )
+    paths[API_ONLY] = api_only["path"]
     runs = [run_crawl(seeds, db, "--recheck", "none")]
     original = site.by_id[EDITED]
     site.edit(
@@ -103,6 +118,11 @@ def test_first_crawl_uses_the_wordpress_api(monitoring):
         "select count(*) from articles where found_via = 'wordpress-api'"
     )[0]
     assert via_api > 0
+    # The post that no sitemap, feed or section lists yet is archived all the same.
+    path = monitoring.articles[API_ONLY]
+    assert monitoring.query("select found_via from articles where url like ?", [f"%{path}"]) == [
+        ("wordpress-api",)
+    ]
 
 
 def test_a_real_edit_becomes_a_new_version_found_through_the_api(monitoring):
