@@ -131,21 +131,35 @@ newest as (
   select id, published from older
   order by published desc limit {limit}
 ),
-top as (
-  select id, rank, null as published from by_rank
+ranked as (
+  select id, rank from by_rank
   union all
-  select id, rank, null from by_rank_filtered
-  union all
-  select id, null, published from newest
+  select id, rank from by_rank_filtered
 )
--- CROSS JOIN keeps `top` the outer loop: otherwise the planner may scan every match.
-select {columns}
-from top
-cross join articles_fts on articles_fts.rowid = top.id
-join articles on articles.id = top.id
-where articles_fts match {match}
--- Only one branch has rows: dates are NULL for relevance, ranks NULL for newest first.
-order by top.published desc, top.rank"""
+-- Only one of the two selects below has rows. By relevance the rows are spread over the
+-- whole archive: CROSS JOIN keeps `ranked` the outer loop, one FTS5 lookup a row.
+select * from (
+  select {columns}
+  from ranked
+  cross join articles_fts on articles_fts.rowid = ranked.id
+  join articles on articles.id = ranked.id
+  where :sort is not 'date' and articles_fts match {match}
+  -- With its LIMIT, SQLite must keep this ORDER BY inside the compound.
+  order by ranked.rank limit {limit}
+)
+union all
+-- Newest first the rows lie in a narrow rowid range: one FTS5 cursor walks it, which
+-- costs far less than looking each row up across every segment of the index.
+select * from (
+  select {columns}
+  from articles_fts
+  join newest on newest.id = articles_fts.rowid
+  join articles on articles.id = newest.id
+  where :sort = 'date' and articles_fts match {match}
+    and articles_fts.rowid >= (select min(id) from newest)
+    and articles_fts.rowid <= (select max(id) from newest)
+  order by newest.published desc limit {limit}
+)"""
 
 
 @dataclass
