@@ -128,10 +128,13 @@ HTTP_CACHE_COLUMNS: dict[str, Any] = {
 
 
 def disk_full(exc: BaseException | None) -> bool:
-    """A full disk, whichever layer noticed it (the OS, or SQLite)."""
+    """A full disk, whichever layer noticed it (the OS, or SQLite), also when another
+    error was raised from it."""
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return True
-    return isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc)
+    if isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc):
+        return True
+    return exc is not None and exc.__cause__ is not None and disk_full(exc.__cause__)
 
 
 class ArchiveUnusable(RuntimeError):

@@ -59,7 +59,7 @@ class NoTracebackForNetworkErrors(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
-        if exc is not None and (disk_full(exc) or disk_full(exc.__cause__)):
+        if exc is not None and disk_full(exc):
             record.msg = f"{record.msg} [disk full: {exc}]"
             record.exc_info = None
             record.exc_text = None

@@ -33,10 +33,6 @@ class QueueDiskFull(ValueError):
     in memory."""
 
 
-def _no_space(detail: str) -> OSError:
-    return OSError(errno.ENOSPC, f"{os.strerror(errno.ENOSPC)} ({detail})")
-
-
 class DiskQueue(PickleFifoDiskQueue):
     """Scrapy's pickling FIFO disk queue, with whole-record writes and damage-tolerant
     reads."""
@@ -63,7 +59,7 @@ class DiskQueue(PickleFifoDiskQueue):
             raise QueueDiskFull(str(exc)) from exc
         if not self._written_whole(path, start):
             self._take_back(info, head_file, start)
-            problem = _no_space("the queue record was cut short")
+            problem = OSError(errno.ENOSPC, f"{os.strerror(errno.ENOSPC)} (record cut short)")
             raise QueueDiskFull(str(problem)) from problem
 
     def _written_whole(self, path: Path, start: int) -> bool:
