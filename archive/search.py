@@ -87,18 +87,13 @@ def search_sql(
         raise ValueError("limit must be at least 1")
     window = max(WINDOW, limit)
     return f"""with
--- By relevance: FTS5 ranks its matches alone, unless filters need the article rows.
-by_rank as (
-  select rowid as id, rank from articles_fts
-  where :sort is not 'date' and ({unfiltered}) and articles_fts match {match}
-  order by rank limit {limit}
-),
+-- By relevance with filters: only the matches filtered in are ranked.
 by_rank_filtered as (
   select articles.id, articles_fts.rank from articles_fts
   join articles on articles.rowid = articles_fts.rowid
   where :sort is not 'date' and not ({unfiltered}) and articles_fts match {match}{filters}
   -- The unary + keeps FTS5 from ranking every match itself: only those filtered in are.
-  order by +articles_fts.rank limit {limit}
+  order by articles_fts.rank limit {limit}
 ),
 -- Newest first: the newest matches in archiving order, filtered. Fewer than the window
 -- means these are all the matches; otherwise the limit-th newest date among them is a
@@ -130,21 +125,27 @@ newest as (
   union all
   select id, published from older
   order by published desc limit {limit}
-),
-ranked as (
-  select id, rank from by_rank
-  union all
-  select id, rank from by_rank_filtered
 )
--- Only one of the two selects below has rows. By relevance the rows are spread over the
--- whole archive: CROSS JOIN keeps `ranked` the outer loop, one FTS5 lookup a row.
+-- Only one of the three selects below has rows. By relevance without filters, FTS5 ranks
+-- every match itself and hands them over best first with their positions, so the
+-- snippets and article rows of the `limit` rows kept cost no further index lookup.
 select * from (
   select {columns}
-  from ranked
+  from articles_fts
+  cross join articles on articles.rowid = articles_fts.rowid
+  where :sort is not 'date' and ({unfiltered}) and articles_fts match {match}
+  -- With its LIMIT, SQLite must keep this ORDER BY inside the compound.
+  order by articles_fts.rank limit {limit}
+)
+union all
+-- With filters the ranked rows are spread over the whole archive: CROSS JOIN keeps
+-- them the outer loop, one FTS5 lookup a row.
+select * from (
+  select {columns}
+  from by_rank_filtered as ranked
   cross join articles_fts on articles_fts.rowid = ranked.id
   join articles on articles.id = ranked.id
-  where :sort is not 'date' and articles_fts match {match}
-  -- With its LIMIT, SQLite must keep this ORDER BY inside the compound.
+  where articles_fts match {match}
   order by ranked.rank limit {limit}
 )
 union all

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from archive.datasette.plugins.veille_search import FILTERS, SEARCH_SQL
-from archive.search import WINDOW, fts_query, search
+from archive.search import OUTLET_FILTER, WINDOW, fts_query, search, search_sql
 from archive.store import open_db
 
 ARTICLES = 3000
@@ -202,3 +202,27 @@ def test_search_snippets_use_the_terminal_markers(archive):
     hits = search(archive, "karabakh", limit=5)
     assert len(hits) == 5
     assert all("\x02Karabakh\x03" in hit.snippet for hit in hits)
+
+
+@pytest.mark.parametrize("sort", ["", "date"])
+@pytest.mark.parametrize("outlet", ["", "big"])
+def test_snippets_are_made_only_for_the_rows_returned(archive, sort, outlet):
+    # A snippet means reading and tokenising an article's whole text: made for every
+    # match of a common word, it would cost seconds on a large archive.
+    made = []
+    connection = sqlite3.connect(archive)
+    connection.create_function("veille_fts", 1, fts_query, deterministic=True)
+    connection.create_function("made", 1, lambda value: made.append(value) or value)
+    sql = search_sql(
+        "made(snippet(articles_fts, 1, '[', ']', '…', 8)) as snippet",
+        "veille_fts(:q)",
+        OUTLET_FILTER,
+        ":outlet = ''",
+        limit=20,
+    )
+    try:
+        rows = connection.execute(sql, {"q": "turquie", "sort": sort, "outlet": outlet}).fetchall()
+    finally:
+        connection.close()
+    assert len(rows) == 20
+    assert len(made) == 20
