@@ -65,7 +65,9 @@ def fts_query(query: str) -> str:
 
 # Newest-first search reads the newest WINDOW matches by rowid (archiving order, cheap in
 # FTS5) and only then looks further back, by date, for older-rowid articles that beat them.
-WINDOW = 1000
+# Each match in the window costs an article row read; a few times the page is enough for
+# the floor to be close to the answer's oldest date when rowid and date orders agree.
+WINDOW = 300
 
 
 def search_sql(
@@ -82,10 +84,13 @@ def search_sql(
     `unfiltered` a constant expression true when no filter is set. Each plan is a branch
     guarded by constant terms, which SQLite tests once and skips when false; snippets and
     the article rows are read only for the `limit` rows kept, never for every match.
+    Newest first, `articles.published` in `columns` comes from the plan's own rows: read
+    from the article row it would cost a walk past the text, stored before it.
     """
     if limit < 1:
         raise ValueError("limit must be at least 1")
     window = max(WINDOW, limit)
+    newest_columns = columns.replace("articles.published", "newest.published")
     return f"""with
 -- By relevance with filters: only the matches filtered in are ranked.
 by_rank_filtered as (
@@ -152,7 +157,7 @@ union all
 -- Newest first the rows lie in a narrow rowid range: one FTS5 cursor walks it, which
 -- costs far less than looking each row up across every segment of the index.
 select * from (
-  select {columns}
+  select {newest_columns}
   from articles_fts
   join newest on newest.id = articles_fts.rowid
   join articles on articles.id = newest.id

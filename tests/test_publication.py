@@ -305,6 +305,7 @@ def test_published_archive_is_read_only_bounded_and_not_indexed(datasette_url):
         "datasette-leaflet",
         "datasette-render-markdown",
         "veille_pages.py",
+        "veille_permissions.py",
         "veille_raw.py",
         "veille_search.py",
     }

@@ -6,8 +6,8 @@
   versions and their differences, removal and the same story elsewhere when the
   archive records them (checked at request time, so older archives work too);
 - security headers on every response, and links to search and charts in the menu;
-- Datasette's table counts and table permission checks made cheap enough for these
-  pages on an archive of a million articles (see `startup`).
+- Datasette's table counts made cheap enough for these pages on an archive of a million
+  articles (see `startup`; its permission checks: veille_permissions).
 
 Everything an archived page contains is text: templates autoescape it, and the little
 HTML built here (paragraphs, diffs) escapes every piece before marking it up.
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import functools
 import json
 import re
 import sqlite3
@@ -544,7 +543,6 @@ def startup(datasette):
         # file served live (the archive as it is crawled) is counted on every page view.
         if db.is_mutable and not db.is_memory:
             use_bounded_counts(db)
-    memoize_table_permissions(datasette)
 
 
 def use_bounded_counts(db) -> None:
@@ -554,20 +552,6 @@ def use_bounded_counts(db) -> None:
         return await db.execute_fn(bounded_table_counts)
 
     db.table_counts = table_counts
-
-
-def memoize_table_permissions(datasette) -> None:
-    """Remember which `allow` blocks the metadata sets on each table.
-
-    Datasette 0.65 looks them up by deep-copying the whole metadata, for each of the two
-    view-table checks per table that its index and database pages make: 0.2 ms each, a
-    quarter of the home page on an archive's 19 tables and views. The metadata is fixed
-    while the server runs (metadata.yml, and the canned queries veille_search adds), so
-    the answers are too. A Datasette without this internal method is left as it is.
-    """
-    lookup = getattr(datasette, "_table_permission_allows", None)
-    if callable(lookup):
-        datasette._table_permission_allows = functools.lru_cache(maxsize=4096)(lookup)
 
 
 @hookimpl
