@@ -18,7 +18,14 @@ from pathlib import Path
 import pytest
 
 from archive.datasette.plugins.veille_search import FILTERS, SEARCH_SQL
-from archive.search import OUTLET_FILTER, WINDOW, fts_query, search, search_sql
+from archive.search import (
+    OUTLET_FILTER,
+    WALK_STEPS_PER_ROW,
+    WINDOW,
+    fts_query,
+    search,
+    search_sql,
+)
 from archive.store import open_db
 
 ARTICLES = 3000
@@ -108,6 +115,8 @@ def test_the_archive_exercises_the_window_and_the_walk_back(conn):
         "select count(*) from articles_fts where articles_fts match ?", [fts_query("karabakh")]
     ).fetchone()[0]
     assert common > 2 * WINDOW and 0 < rare < WINDOW
+    # With so few articles the window's plan is the one taken: n² ≥ 1.5 × 3,000.
+    assert WINDOW**2 >= WALK_STEPS_PER_ROW * ARTICLES
     newest = brute_newest(conn, "turquie")
     assert set(newest) & set(NEWEST_OLD_ROWIDS)  # found only by walking back by date
     assert newest != sorted(newest, reverse=True)  # rowid order is not date order
@@ -159,6 +168,26 @@ def test_newest_first_is_the_newest_hundred(conn, archive, q):
     assert canned(conn, q, sort="date") == expected
     assert [h.id for h in search(archive, q, limit=100, newest_first=True)] == expected
     assert [h.id for h in search(archive, q, newest_first=True)] == expected[:20]
+
+
+@pytest.mark.parametrize("q", QUERIES)
+@pytest.mark.parametrize("outlet", ["", "big"])
+@pytest.mark.parametrize("walk_steps_per_row", [0, 10_000])
+def test_newest_first_is_the_same_whether_it_reads_every_match_or_walks_back(
+    conn, q, outlet, walk_steps_per_row
+):
+    # 0: always a window and the walk back from its floor; 10,000: every query here
+    # matches few enough articles (n² < 10,000 × 3,000) to read all its matches.
+    sql = search_sql(
+        "articles.id",
+        "veille_fts(:q)",
+        OUTLET_FILTER,
+        ":outlet = ''",
+        walk_steps_per_row=walk_steps_per_row,
+    )
+    found = [row[0] for row in conn.execute(sql, {"q": q, "sort": "date", "outlet": outlet})]
+    where = OUTLET if outlet else ""
+    assert found == brute_newest(conn, q, where, outlet=outlet)
 
 
 @pytest.mark.parametrize("q", QUERIES)
