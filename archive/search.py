@@ -85,8 +85,10 @@ def search_sql(
     unfiltered: str = "1",
     limit: int = 100,
     walk_steps_per_row: float = WALK_STEPS_PER_ROW,
+    sort: str = ":sort",
 ) -> str:
-    """One query answering a search by relevance, or newest first when `:sort` is 'date'.
+    """One query answering a search by relevance, or newest first when `sort` (an SQL
+    expression, the `:sort` parameter unless given) is 'date'.
 
     `columns` is the select list over `articles` and `articles_fts` (snippet() included),
     `match` the MATCH expression, `filters` extra `and ...` terms on `articles`, and
@@ -107,7 +109,7 @@ def search_sql(
 by_rank_filtered as (
   select articles.id, articles_fts.rank from articles_fts
   join articles on articles.rowid = articles_fts.rowid
-  where :sort is not 'date' and not ({unfiltered}) and articles_fts match {match}{filters}
+  where {sort} is not 'date' and not ({unfiltered}) and articles_fts match {match}{filters}
   -- The unary + keeps FTS5 from ranking every match itself: only those filtered in are.
   order by articles_fts.rank limit {limit}
 ),
@@ -118,7 +120,7 @@ by_rank_filtered as (
 matches as (
   select count(*) as n from (
     select 1 from articles_fts
-    where :sort = 'date' and articles_fts match {match} limit {COUNT_CAP}
+    where {sort} = 'date' and articles_fts match {match} limit {COUNT_CAP}
   )
 ),
 span as (
@@ -132,7 +134,7 @@ span as (
 recent as (
   select articles.id, articles.published from articles_fts
   join articles on articles.rowid = articles_fts.rowid
-  where :sort = 'date' and articles_fts match {match}{filters}
+  where {sort} = 'date' and articles_fts match {match}{filters}
   order by articles_fts.rowid desc limit (select size from span)
 ),
 floor as (
@@ -164,7 +166,7 @@ select * from (
   select {columns}
   from articles_fts
   cross join articles on articles.rowid = articles_fts.rowid
-  where :sort is not 'date' and ({unfiltered}) and articles_fts match {match}
+  where {sort} is not 'date' and ({unfiltered}) and articles_fts match {match}
   -- With its LIMIT, SQLite must keep this ORDER BY inside the compound.
   order by articles_fts.rank limit {limit}
 )
@@ -187,7 +189,7 @@ select * from (
   from articles_fts
   join newest on newest.id = articles_fts.rowid
   join articles on articles.id = newest.id
-  where :sort = 'date' and articles_fts match {match}
+  where {sort} = 'date' and articles_fts match {match}
     and articles_fts.rowid >= (select min(id) from newest)
     and articles_fts.rowid <= (select max(id) from newest)
   order by newest.published desc limit {limit}

@@ -461,6 +461,11 @@ def latencies(path: Path, port: int, text: FrenchText) -> list[dict]:
                     ],
                 ),
                 (
+                    f"newest first, Atom feed of the search: {kind}",
+                    kind,
+                    [(f"/{name}/feed.atom", {"q": q}) for q in qs],
+                ),
+                (
                     f"newest first, table search (_search): {kind}",
                     kind,
                     [
@@ -578,19 +583,23 @@ def summarise(results: list[dict]) -> None:
     kinds = ("word", "phrase", "prefix", "and")
     for prefix in (
         "newest first, search page (sort=date)",
+        "newest first, Atom feed of the search",
         "newest first, table search (_search)",
         "newest first, proposed SQL",
     ):
         worst = max(by[f"{prefix}: {k}"]["p95"] for k in kinds)
         print(f"  {prefix:<48} worst p95 {worst:7.1f} ms (target ≤ 50 ms)")
+    # The target: relevance with snippets against the same raw FTS5 ranking, both served
+    # by the same Datasette; the SQLite lines show what serving adds.
     for served, raw in (
+        ("relevance, search page", "relevance, raw FTS5 rank"),
         ("relevance, search page", "relevance, search page SQL (SQLite, no server)"),
-        ("relevance, proposed SQL", "relevance, proposed SQL (SQLite, no server)"),
-        ("relevance, search page", "relevance, raw FTS5 rank (SQLite, no server)"),
-        ("relevance, proposed SQL", "relevance, raw FTS5 rank (SQLite, no server)"),
+        ("relevance, raw FTS5 rank", "relevance, raw FTS5 rank (SQLite, no server)"),
     ):
-        ratios = [by[f"{served}: {k}"]["p95"] / by[f"{raw}: {k}"]["p95"] for k in kinds]
-        print(f"  {served:<26} ÷ {raw:<46} worst p95 × {max(ratios):.2f} (target ≤ 1.2)")
+        ratios = {k: by[f"{served}: {k}"]["p95"] / by[f"{raw}: {k}"]["p95"] for k in kinds}
+        each = ", ".join(f"{k} {ratio:.2f}" for k, ratio in ratios.items())
+        print(f"  {served:<24} ÷ {raw:<47} p95 × {each}")
+    print("  (target: relevance, search page ÷ relevance, raw FTS5 rank ≤ 1.2 for each kind)")
     for label in ("article page", "home page (outlets)"):
         print(f"  {label:<48} p95 {by[label]['p95']:7.1f} ms (target ≤ 50 ms)")
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.datasette.plugins.veille_search import FILTERS, SEARCH_SQL
+from archive.datasette.plugins.veille_search import FEED_SIZE, FEED_SQL, FILTERS, SEARCH_SQL
 from archive.search import (
     OUTLET_FILTER,
     WALK_STEPS_PER_ROW,
@@ -210,6 +210,15 @@ def test_newest_first_within_an_outlet(conn, archive, q, outlet):
 def test_newest_first_within_dates(conn, params, where):
     for q in ("turquie", "karabakh"):
         assert canned(conn, q, sort="date", **params) == brute_newest(conn, q, where, **params)
+
+
+@pytest.mark.parametrize("q", QUERIES)
+@pytest.mark.parametrize("outlet", ["", "small"])
+def test_the_atom_feed_of_a_search_is_its_newest_articles(conn, q, outlet):
+    params = {name: "" for name in FILTERS if name != "sort"} | {"q": q, "outlet": outlet}
+    urls = [row[0] for row in conn.execute(FEED_SQL, params)]
+    expected = brute_newest(conn, q, OUTLET if outlet else "", outlet=outlet)[:FEED_SIZE]
+    assert [int(url.rsplit("/", 1)[1]) for url in urls] == expected
 
 
 @pytest.mark.parametrize("q", QUERIES)
