@@ -116,26 +116,41 @@ by_rank_filtered as (
 -- Newest first: the newest matches in archiving order, filtered. Fewer than the window
 -- means these are all the matches; otherwise the limit-th newest date among them is a
 -- floor that only older-rowid articles (back-filled history) published after it can beat.
--- A query with few matches takes a window that holds them all (see WALK_STEPS_PER_ROW).
-matches as (
-  select count(*) as n from (
-    select 1 from articles_fts
-    where {sort} = 'date' and articles_fts match {match} limit {COUNT_CAP}
-  )
-),
-span as (
-  select case
-    when n >= {window} and n * n < {walk_steps_per_row} * (select max(id) from articles)
-      then n + 1
-    else {window}
-  end as size
-  from matches
-),
-recent as (
+in_window as (
   select articles.id, articles.published from articles_fts
   join articles on articles.rowid = articles_fts.rowid
   where {sort} = 'date' and articles_fts match {match}{filters}
-  order by articles_fts.rowid desc limit (select size from span)
+  order by articles_fts.rowid desc limit {window}
+),
+-- A full window of a query with few matches in all: read them all instead of walking back
+-- (see WALK_STEPS_PER_ROW). CASE counts the matches only when the window is full.
+span as (
+  select case
+    when (select count(*) from in_window) < {window} then {window}
+    when (
+      select n * n < {walk_steps_per_row} * (select max(id) from articles)
+      from (
+        select count(*) as n from (
+          select 1 from articles_fts
+          where {sort} = 'date' and articles_fts match {match} limit {COUNT_CAP}
+        )
+      )
+    ) then {COUNT_CAP + 1}
+    else {window}
+  end as size
+),
+every_match as (
+  select articles.id, articles.published from articles_fts
+  join articles on articles.rowid = articles_fts.rowid
+  where {sort} = 'date' and articles_fts match {match}{filters}
+  order by articles_fts.rowid desc
+  -- A LIMIT of 0 skips the scan: only a query that reads all its matches runs it.
+  limit (select case when size > {window} then size else 0 end from span)
+),
+recent as (
+  select id, published from in_window where (select size from span) = {window}
+  union all
+  select id, published from every_match
 ),
 floor as (
   select case when (select count(*) from recent) < (select size from span) then null
