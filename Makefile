@@ -29,7 +29,8 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum |
 DEMO_SCRAPY_ARGS := -s AUTOTHROTTLE_ENABLED=False -s DOWNLOAD_DELAY=0 \
 	-s CONCURRENT_REQUESTS_PER_DOMAIN=8
 
-.PHONY: help install crawl serve search demo demo-server test lint stats reextract import-warc publish
+.PHONY: help install crawl serve search demo demo-server test lint stats reextract import-warc publish \
+	optimize
 
 help:
 	@echo "make demo                 crawl the bundled demo outlets and browse them in Datasette"
@@ -39,6 +40,7 @@ help:
 	@echo "make search Q='...' [DB=..] [LIMIT=10]"
 	@echo "make publish [DB=..]      stage the archive for datasette package/publish"
 	@echo "make stats [DB=..]"
+	@echo "make optimize [DB=..]    merge the full-text index (after a back-fill or import)"
 	@echo "make worker [SEEDS=..] [OUTLET=slug] [REDIS_URL=..] [IDLE=10]  one distributed crawler"
 	@echo "make writer [DB=..] [REDIS_URL=..]  archive what the distributed workers fetch"
 	@echo "make alerts [DB=..] [ALERTS=seeds/alerts.toml]  new matches of the saved alerts"
@@ -108,6 +110,11 @@ reextract: $(STAMP)
 import-warc: $(STAMP)
 	@test -n "$(FILE)" || { echo 'usage: make import-warc FILE=path/or/dir/or/glob' >&2; exit 2; }
 	$(PY) -m archive import-warc --db "$(DB)" --seeds "$(SEEDS)" -- $(FILE)
+
+# Merge the full-text index of $(DB) into one segment: after a large back-fill or import,
+# or on a schedule (docs/benchmarks.md, "Search at scale").
+optimize: $(STAMP)
+	$(PY) -m archive optimize --db "$(DB)"
 
 # Stage $(DB) for `datasette package` / `datasette publish` (data/publish/NAME/) and print
 # the commands that deploy it; see docs/publishing.md.

@@ -147,6 +147,20 @@ def cmd_import_warc(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_optimize(args: argparse.Namespace) -> int:
+    from archive.optimize import optimize
+
+    lock = _writer_lock(args.db, "index optimisation")
+    if lock is None:
+        return 3
+    try:
+        done = optimize(args.db)
+    finally:
+        lock.release()
+    print("\n".join(done.lines()))
+    return 0
+
+
 # -- monitoring: stories, alerts, health -----------------------------------------------
 
 
@@ -251,6 +265,12 @@ def build_parser() -> argparse.ArgumentParser:
     imported.add_argument("--seeds", default="seeds/outlets.toml")
     imported.add_argument("--workers", type=int, default=None)
     imported.set_defaults(func=cmd_import_warc)
+
+    optimized = commands.add_parser(
+        "optimize", help="merge the full-text index into one segment, for faster searches"
+    )
+    optimized.add_argument("--db", default="data/archive.db")
+    optimized.set_defaults(func=cmd_optimize)
 
     served = commands.add_parser("serve", help="publish an archive with Datasette")
     served.add_argument("--db", default="data/archive.db")
