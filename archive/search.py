@@ -111,7 +111,7 @@ by_rank_filtered as (
   join articles on articles.rowid = articles_fts.rowid
   where {sort} is not 'date' and not ({unfiltered}) and articles_fts match {match}{filters}
   -- The unary + keeps FTS5 from ranking every match itself: only those filtered in are.
-  order by articles_fts.rank limit {limit}
+  order by +articles_fts.rank limit {limit}
 ),
 -- Newest first: the newest matches in archiving order, filtered. Fewer than the window
 -- means these are all the matches; otherwise the limit-th newest date among them is a
