@@ -24,6 +24,7 @@ from archive.datasette.plugins.veille_search import (
     SEARCH_COLUMNS,
     WHERE_FILTERS,
 )
+from archive.optimize import fts_segments
 from archive.search import fts_query, search_sql
 
 SNIPPET = "snippet(articles_fts, 1, '<mark>', '</mark>', '…', 30)"
@@ -51,8 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     queries = query_sets(FrenchText(seed=SEED))
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     conn.create_function("veille_fts", 1, fts_query, deterministic=True)
-    (segments,) = conn.execute("select count(distinct segid) from articles_fts_idx").fetchone()
-    print(f"{args.articles:,} articles; FTS5 index in {segments} segments")
+    print(f"{args.articles:,} articles; FTS5 index in {fts_segments(conn)} segments")
     for sort in ("date", "relevance"):
         for kind in ("word", "phrase", "prefix", "and"):
             for label, sql in variants().items():
