@@ -9,6 +9,7 @@ PORT ?= 8001
 HOST ?= 127.0.0.1
 Q ?=
 LIMIT ?= 10
+PAGE ?= 1
 DEMO_PORT ?= 8765
 DEMO_ECHO_PORT ?= 8766
 ALERTS ?= seeds/alerts.toml
@@ -37,7 +38,7 @@ help:
 	@echo "make test                 run the test suite"
 	@echo "make crawl [OUTLET=slug] [SINCE=YYYY-MM-DD] [SEEDS=..] [DB=..] [SCRAPY_ARGS=..]"
 	@echo "make serve [DB=..] [PORT=8001] [HOST=127.0.0.1]"
-	@echo "make search Q='...' [DB=..] [LIMIT=10]"
+	@echo "make search Q='...' [DB=..] [LIMIT=10] [PAGE=1]"
 	@echo "make publish [DB=..]      stage the archive for datasette package/publish"
 	@echo "make stats [DB=..]"
 	@echo "make optimize [DB=..]    merge the full-text index (after a back-fill or import)"
@@ -66,7 +67,7 @@ serve: $(STAMP)
 
 search: $(STAMP)
 	@test -n "$$Q" || { echo 'usage: make search Q="words"' >&2; exit 2; }
-	@$(PY) -m archive search --db "$(DB)" --limit "$(LIMIT)" -- "$$Q"
+	@$(PY) -m archive search --db "$(DB)" --limit "$(LIMIT)" --page "$(PAGE)" -- "$$Q"
 
 stats: $(STAMP)
 	@$(PY) -m archive stats --db "$(DB)"

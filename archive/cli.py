@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from archive.lock import ArchiveBusy, ArchiveLock
-from archive.search import MARK_END, MARK_START, search
+from archive.search import MARK_END, MARK_START, MAX_PAGE, search
 from archive.seeds import SeedsError, load_seeds, select_outlets
 from archive.store import ArchiveUnusable, check_archive
 from archive.warc import warc_files
@@ -28,18 +28,30 @@ def cmd_search(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if not 1 <= args.page <= MAX_PAGE:
+        print(f"error: --page must be between 1 and {MAX_PAGE}", file=sys.stderr)
+        return 2
     try:
         hits = search(
-            args.db, args.query, limit=args.limit, outlet=args.outlet, newest_first=args.newest
+            args.db,
+            args.query,
+            limit=args.limit,
+            outlet=args.outlet,
+            newest_first=args.newest,
+            page=args.page,
         )
     except sqlite3.Error as exc:
         print(f"error: search failed: {exc}", file=sys.stderr)
         return 2
+    if not hits and args.page > 1:
+        shown = args.limit * (args.page - 1)
+        print(f"Page {args.page} is empty: {args.query!r} has at most {shown} matches.")
+        return 0
     if not hits:
         print(f"No article matches {args.query!r}.")
         return 0
     tty = sys.stdout.isatty()
-    for number, hit in enumerate(hits, 1):
+    for number, hit in enumerate(hits, args.limit * (args.page - 1) + 1):
         day = (hit.published or "no date")[:10]
         print(f"{number:>2}. {hit.title or '(untitled)'}")
         print(f"    {hit.outlet} · {day} · {hit.url}")
@@ -234,6 +246,9 @@ def build_parser() -> argparse.ArgumentParser:
     found.add_argument("--db", default="data/archive.db")
     found.add_argument("--limit", type=int, default=10)
     found.add_argument("--outlet", default="")
+    found.add_argument(
+        "--page", type=int, default=1, help=f"the next LIMIT matches: 2, 3… (at most {MAX_PAGE})"
+    )
     found.add_argument("--newest", action="store_true", help="newest first instead of best first")
     found.set_defaults(func=cmd_search)
 

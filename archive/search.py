@@ -67,6 +67,7 @@ def fts_query(query: str) -> str:
 # FTS5) and only then looks further back, by date, for older-rowid articles that beat them.
 # Each match in the window costs an article row read; a few times the page is enough for
 # the floor to be close to the answer's oldest date when rowid and date orders agree.
+# A deeper page widens the window to every row down to its own.
 WINDOW = 300
 # A query with few matches reads them all instead: the walk back from its window's floor
 # crosses every article published since its hundredth newest match, about
@@ -76,6 +77,9 @@ WINDOW = 300
 # Counting stops at COUNT_CAP matches, which costs little even for the commonest word.
 WALK_STEPS_PER_ROW = 1.5
 COUNT_CAP = 5000
+# Pages past this one give the last: each page costs every row above it, and a date
+# range reaches further back at the cost of the first page.
+MAX_PAGE = 100
 
 
 def search_sql(
@@ -86,58 +90,67 @@ def search_sql(
     limit: int = 100,
     walk_steps_per_row: float = WALK_STEPS_PER_ROW,
     sort: str = ":sort",
+    page: str = "1",
 ) -> str:
     """One query answering a search by relevance, or newest first when `sort` (an SQL
     expression, the `:sort` parameter unless given) is 'date'.
 
     `columns` is the select list over `articles` and `articles_fts` (snippet() included),
     `match` the MATCH expression, `filters` extra `and ...` terms on `articles`, and
-    `unfiltered` a constant expression true when no filter is set. Each plan is a branch
-    guarded by constant terms, which SQLite tests once and skips when false; snippets and
-    the article rows are read only for the `limit` rows kept, never for every match.
-    Newest first, `articles.published` in `columns` comes from the plan's own rows: read
-    from the article row it would cost a walk past the text, stored before it.
-    `walk_steps_per_row` only moves the line between reading all the matches and walking
-    back from a window's floor: both give the same rows.
+    `unfiltered` a constant expression true when no filter is set. `page` (an SQL
+    expression; empty, not a number or below 1 is the first, above MAX_PAGE the last)
+    picks which `limit` rows: the second page holds the rows after the first `limit`.
+    Each plan is a branch guarded by constant terms, which SQLite tests once and skips
+    when false; snippets and the article rows are read only for the rows returned, never
+    for every match. Newest first, `articles.published` in `columns` comes from the
+    plan's own rows: read from the article row it would cost a walk past the text,
+    stored before it. `walk_steps_per_row` only moves the line between reading all the
+    matches and walking back from a window's floor: both give the same rows.
     """
     if limit < 1:
         raise ValueError("limit must be at least 1")
-    window = max(WINDOW, limit)
     newest_columns = columns.replace("articles.published", "newest.published")
     return f"""with
+paging as (
+  select {limit} * (number - 1) as skip, {limit} * number as depth,
+    max({WINDOW}, {limit} * number) as window
+  from (select min(max(coalesce(cast({page} as integer), 1), 1), {MAX_PAGE}) as number)
+),
 -- By relevance with filters: only the matches filtered in are ranked.
 by_rank_filtered as (
   select articles.id, articles_fts.rank from articles_fts
   join articles on articles.rowid = articles_fts.rowid
   where {sort} is not 'date' and not ({unfiltered}) and articles_fts match {match}{filters}
   -- The unary + keeps FTS5 from ranking every match itself: only those filtered in are.
-  order by +articles_fts.rank limit {limit}
+  -- Equal ranks in id order: each page starts where the one before it stopped.
+  order by +articles_fts.rank, articles.id
+  limit {limit} offset (select skip from paging)
 ),
 -- Newest first: the newest matches in archiving order, filtered. Fewer than the window
--- means these are all the matches; otherwise the limit-th newest date among them is a
+-- means these are all the matches; otherwise the depth-th newest date among them is a
 -- floor that only older-rowid articles (back-filled history) published after it can beat.
 in_window as (
   select articles.id, articles.published from articles_fts
   join articles on articles.rowid = articles_fts.rowid
   where {sort} = 'date' and articles_fts match {match}{filters}
-  order by articles_fts.rowid desc limit {window}
+  order by articles_fts.rowid desc limit (select window from paging)
 ),
--- A full window of a query with few matches in all: read them all instead of walking back
--- (see WALK_STEPS_PER_ROW). CASE counts the matches only when the window is full.
-span as (
+-- A full window of a query with few matches in all: read them all instead of walking
+-- back (see WALK_STEPS_PER_ROW). CASE counts the matches only when the window is full.
+plan as (
   select case
-    when (select count(*) from in_window) < {window} then {window}
+    when (select count(*) from in_window) < (select window from paging) then 'window'
     when (
-      select n * n < {walk_steps_per_row} * (select max(id) from articles)
+      select n < {COUNT_CAP} and n * n < {walk_steps_per_row} * (select max(id) from articles)
       from (
         select count(*) as n from (
           select 1 from articles_fts
           where {sort} = 'date' and articles_fts match {match} limit {COUNT_CAP}
         )
       )
-    ) then {COUNT_CAP + 1}
-    else {window}
-  end as size
+    ) then 'every match'
+    else 'window and walk'
+  end as name
 ),
 every_match as (
   select articles.id, articles.published from articles_fts
@@ -145,17 +158,19 @@ every_match as (
   where {sort} = 'date' and articles_fts match {match}{filters}
   order by articles_fts.rowid desc
   -- A LIMIT of 0 skips the scan: only a query that reads all its matches runs it.
-  limit (select case when size > {window} then size else 0 end from span)
+  limit (select case when name = 'every match' then -1 else 0 end from plan)
 ),
 recent as (
-  select id, published from in_window where (select size from span) = {window}
+  select id, published from in_window where (select name from plan) != 'every match'
   union all
   select id, published from every_match
 ),
 floor as (
-  select case when (select count(*) from recent) < (select size from span) then null
+  select case when (select name from plan) != 'window and walk' then null
     else coalesce(
-      (select published from recent order by published desc limit 1 offset {limit - 1}), ''
+      (select published from recent order by published desc
+       limit 1 offset (select depth - 1 from paging)),
+      ''
     )
   end as published
 ),
@@ -172,18 +187,19 @@ newest as (
   select id, published from recent
   union all
   select id, published from older
-  order by published desc limit {limit}
+  -- Equal dates newest archived first, which keeps the floor exact and pages apart.
+  order by published desc, id desc limit {limit} offset (select skip from paging)
 )
 -- Only one of the three selects below has rows. By relevance without filters, FTS5 ranks
 -- every match itself and hands them over best first with their positions, so the
--- snippets and article rows of the `limit` rows kept cost no further index lookup.
+-- snippets and article rows of the rows kept cost no further index lookup.
 select * from (
   select {columns}
   from articles_fts
   cross join articles on articles.rowid = articles_fts.rowid
   where {sort} is not 'date' and ({unfiltered}) and articles_fts match {match}
   -- With its LIMIT, SQLite must keep this ORDER BY inside the compound.
-  order by articles_fts.rank limit {limit}
+  order by articles_fts.rank limit {limit} offset (select skip from paging)
 )
 union all
 -- With filters the ranked rows are spread over the whole archive: CROSS JOIN keeps
@@ -194,7 +210,7 @@ select * from (
   cross join articles_fts on articles_fts.rowid = ranked.id
   join articles on articles.id = ranked.id
   where articles_fts match {match}
-  order by ranked.rank limit {limit}
+  order by ranked.rank, ranked.id limit {limit}
 )
 union all
 -- Newest first the rows lie in a narrow rowid range: one FTS5 cursor walks it, which
@@ -207,7 +223,7 @@ select * from (
   where {sort} = 'date' and articles_fts match {match}
     and articles_fts.rowid >= (select min(id) from newest)
     and articles_fts.rowid <= (select max(id) from newest)
-  order by newest.published desc limit {limit}
+  order by newest.published desc, newest.id desc limit {limit}
 )"""
 
 
@@ -234,18 +250,21 @@ def search(
     limit: int = 20,
     outlet: str = "",
     newest_first: bool = False,
+    page: int = 1,
 ) -> list[Hit]:
-    """Best matches for a query: by relevance (bm25), or newest first."""
+    """Best matches for a query: by relevance (bm25), or newest first; `page` 2 holds
+    the `limit` matches after the first page's."""
     match = fts_query(query)
-    if match == '""' or limit < 1:
+    if match == '""' or limit < 1 or page < 1:
         return []
     uri = f"file:{Path(db_path).resolve()}?mode=ro"
     conn = sqlite3.connect(uri, uri=True)
     try:
-        sql = search_sql(HIT_COLUMNS, ":match", OUTLET_FILTER, ":outlet = ''", limit)
+        sql = search_sql(HIT_COLUMNS, ":match", OUTLET_FILTER, ":outlet = ''", limit, page=":page")
         rows = conn.execute(
             sql,
             {
+                "page": page,
                 "match": match,
                 "outlet": outlet or "",
                 "sort": "date" if newest_first else "",

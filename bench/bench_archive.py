@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common
 from corpus import FrenchText
 
-from archive.datasette.plugins.veille_search import SEARCH_SQL
+from archive.datasette.plugins.veille_search import SEARCH_PAGE_SIZE, SEARCH_SQL
 from archive.extract import Extracted
 from archive.ingest import Archive, Prepared, article_fields
 from archive.page import RawPage
@@ -357,8 +357,9 @@ def query_sets(text: FrenchText) -> dict[str, list[str]]:
 NEWEST_SQL = RELEVANCE_SQL = SEARCH_SQL
 NEWEST_PARAMS = {"sort": "date"}
 
-RAW_RELEVANCE_SQL = """select rowid, rank from articles_fts where articles_fts match veille_fts(:q)
-order by rank limit 100"""
+# The same page of best matches, as FTS5 ranks them and nothing more.
+RAW_RELEVANCE_SQL = f"""select rowid, rank from articles_fts where articles_fts match veille_fts(:q)
+order by rank limit {SEARCH_PAGE_SIZE}"""
 
 
 def direct_latencies(path: Path, queries: dict[str, list[str]]) -> list[dict]:
@@ -381,7 +382,7 @@ def direct_latencies(path: Path, queries: dict[str, list[str]]) -> list[dict]:
             timings = []
             for attempt in range(REPEAT + 1):
                 for q in qs:
-                    params = {name: "" for name in FILTERS} if filters else {}
+                    params = {name: "" for name in (*FILTERS, "page")} if filters else {}
                     params["q"] = q
                     started = time.perf_counter()
                     conn.execute(statement, params).fetchall()
@@ -457,6 +458,17 @@ def latencies(path: Path, port: int, text: FrenchText) -> list[dict]:
                     kind,
                     [
                         (f"/{name}/search.json", {"q": q, "sort": "date", "_shape": "array"})
+                        for q in qs
+                    ],
+                ),
+                (
+                    f"newest first, search page 3 (sort=date&page=3): {kind}",
+                    kind,
+                    [
+                        (
+                            f"/{name}/search.json",
+                            {"q": q, "sort": "date", "page": "3", "_shape": "array"},
+                        )
                         for q in qs
                     ],
                 ),
@@ -612,6 +624,7 @@ def summarise(results: list[dict]) -> None:
     kinds = ("word", "phrase", "prefix", "and")
     for prefix in (
         "newest first, search page (sort=date)",
+        "newest first, search page 3 (sort=date&page=3)",
         "newest first, Atom feed of the search",
         "newest first, table search (_search)",
         "newest first, proposed SQL",

@@ -1,5 +1,6 @@
 """Where a search's time goes on the archive bench_archive.py built: the search page's SQL
-straight on SQLite, as shipped, without snippets, and with 20 rows instead of 100.
+straight on SQLite, as shipped (a page of 50), without snippets, with 20 rows, and the
+third page.
 
     python bench/search_costs.py [--articles 1000000]
 """
@@ -22,6 +23,7 @@ from archive.datasette.plugins.veille_search import (
     FILTERS,
     NO_FILTER,
     SEARCH_COLUMNS,
+    SEARCH_SQL,
     WHERE_FILTERS,
 )
 from archive.optimize import fts_segments
@@ -30,13 +32,22 @@ from archive.search import fts_query, search_sql
 SNIPPET = "snippet(articles_fts, 1, '<mark>', '</mark>', '…', 30)"
 
 
-def variants() -> dict[str, str]:
+def variants() -> dict[str, tuple[str, str]]:
+    """Each variant's SQL and the page it is asked for."""
     assert SNIPPET in SEARCH_COLUMNS, "the search page's snippet changed: update SNIPPET"
     plain = SEARCH_COLUMNS.replace(SNIPPET, "''")
+    page = ":page"
     return {
-        "as shipped": search_sql(SEARCH_COLUMNS, "veille_fts(:q)", WHERE_FILTERS, NO_FILTER),
-        "no snippets": search_sql(plain, "veille_fts(:q)", WHERE_FILTERS, NO_FILTER),
-        "20 rows": search_sql(SEARCH_COLUMNS, "veille_fts(:q)", WHERE_FILTERS, NO_FILTER, 20),
+        "as shipped": (SEARCH_SQL, "1"),
+        "no snippets": (
+            search_sql(plain, "veille_fts(:q)", WHERE_FILTERS, NO_FILTER, 50, page=page),
+            "1",
+        ),
+        "20 rows": (
+            search_sql(SEARCH_COLUMNS, "veille_fts(:q)", WHERE_FILTERS, NO_FILTER, 20, page=page),
+            "1",
+        ),
+        "page 3": (SEARCH_SQL, "3"),
     }
 
 
@@ -55,11 +66,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.articles:,} articles; FTS5 index in {fts_segments(conn)} segments")
     for sort in ("date", "relevance"):
         for kind in ("word", "phrase", "prefix", "and"):
-            for label, sql in variants().items():
+            for label, (sql, page) in variants().items():
                 timings = []
                 for attempt in range(REPEAT + 1):
                     for q in queries[kind]:
                         params = {name: "" for name in FILTERS} | {"q": q, "sort": sort}
+                        params["page"] = page
                         started = time.perf_counter()
                         conn.execute(sql, params).fetchall()
                         if attempt:  # the first pass warms the cache, untimed

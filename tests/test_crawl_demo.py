@@ -182,3 +182,29 @@ def test_make_search_prints_best_matches(demo_crawl):
     assert "turquie-demain" in result.stdout
     assert demo_crawl.base_url in result.stdout
     assert "**Érevan**" in result.stdout
+
+
+def test_make_search_pages_through_the_matches(demo_crawl):
+    def listed(*args: str) -> tuple[list[str], str]:
+        command = [sys.executable, "-m", "archive", "search", "--db", str(demo_crawl.db), *args]
+        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+        numbered = re.findall(r"^ *(\d+)\. ", result.stdout, flags=re.M)
+        return numbered, result.stdout + result.stderr
+
+    (total,) = demo_crawl.query(
+        "select count(*) from articles_fts where articles_fts match 'Ankara'"
+    )[0]
+    assert total > 4
+    first, _ = listed("--limit", "4", "Ankara")
+    second, second_out = listed("--limit", "4", "--page", "2", "Ankara")
+    _, both_out = listed("--limit", "8", "Ankara")
+    assert first == ["1", "2", "3", "4"]
+    assert second == [str(n) for n in range(5, min(total, 8) + 1)]
+    # The second page is what follows the first: the same articles as rows 5 to 8.
+    urls = re.findall(r" · (http\S+)", both_out)
+    assert re.findall(r" · (http\S+)", second_out) == urls[4:8]
+
+    empty, out = listed("--limit", "4", "--page", "50", "Ankara")
+    assert empty == [] and "Page 50 is empty: 'Ankara' has at most 196 matches." in out
+    _, out = listed("--page", "0", "Ankara")
+    assert "error: --page must be between 1 and 100" in out

@@ -17,8 +17,15 @@ from pathlib import Path
 
 import pytest
 
-from archive.datasette.plugins.veille_search import FEED_SIZE, FEED_SQL, FILTERS, SEARCH_SQL
+from archive.datasette.plugins.veille_search import (
+    FEED_SIZE,
+    FEED_SQL,
+    FILTERS,
+    SEARCH_PAGE_SIZE,
+    SEARCH_SQL,
+)
 from archive.search import (
+    MAX_PAGE,
     OUTLET_FILTER,
     WALK_STEPS_PER_ROW,
     WINDOW,
@@ -126,11 +133,13 @@ OUTLET = " and articles.outlet = :outlet"
 
 
 def brute_newest(conn, q: str, where: str = "", **params: str) -> list[int]:
+    """Every match, newest first (equal dates newest archived first)."""
     return [
         row[0]
         for row in conn.execute(
             "select articles.id from articles_fts join articles on articles.id = articles_fts.rowid"
-            f" where articles_fts match :match{where} order by articles.published desc limit 100",
+            f" where articles_fts match :match{where}"
+            " order by articles.published desc, articles.id desc",
             {"match": fts_query(q), **params},
         )
     ]
@@ -148,55 +157,72 @@ def ranks(conn, q: str, where: str = "", **params: str) -> dict[int, float]:
     )
 
 
-def assert_top_by_rank(got: list[int], rank: dict[int, float]) -> None:
+def assert_top_by_rank(got: list[int], rank: dict[int, float], count: int = 100) -> None:
     # Equal bm25 scores may come in any order: the ranks, in order, are the answer.
     assert len(set(got)) == len(got)
-    assert [rank[i] for i in got] == sorted(rank.values())[:100]
+    assert [rank[i] for i in got] == sorted(rank.values())[:count]
 
 
-def canned(conn, q: str, **params: str) -> list[int]:
-    cursor = conn.execute(SEARCH_SQL, {**{name: "" for name in FILTERS}, "q": q, **params})
+def canned(conn, q: str, page: str = "", **params: str) -> list[int]:
+    """One page of the search page's own query."""
+    values = {**{name: "" for name in FILTERS}, "q": q, "page": page, **params}
+    cursor = conn.execute(SEARCH_SQL, values)
     rows = cursor.fetchall()
     assert [c[0] for c in cursor.description] == ["outlet", "date", "title", "url", "snippet"]
     assert all("<mark>" in row[4] for row in rows)
+    assert len(rows) <= SEARCH_PAGE_SIZE
     return [int(row[3].rsplit("/", 1)[1]) for row in rows]
 
 
+PAGES = 3
+
+
+def canned_pages(conn, q: str, **params: str) -> list[int]:
+    """The first PAGES pages of the search page, one after the other."""
+    return [i for page in range(1, PAGES + 1) for i in canned(conn, q, str(page), **params)]
+
+
 @pytest.mark.parametrize("q", QUERIES)
-def test_newest_first_is_the_newest_hundred(conn, archive, q):
+def test_newest_first_pages_are_the_newest_matches(conn, archive, q):
     expected = brute_newest(conn, q)
-    assert canned(conn, q, sort="date") == expected
-    assert [h.id for h in search(archive, q, limit=100, newest_first=True)] == expected
+    assert canned_pages(conn, q, sort="date") == expected[: PAGES * SEARCH_PAGE_SIZE]
+    assert canned(conn, q, sort="date") == expected[:SEARCH_PAGE_SIZE]
+    assert [h.id for h in search(archive, q, limit=100, newest_first=True)] == expected[:100]
     assert [h.id for h in search(archive, q, newest_first=True)] == expected[:20]
+    assert [h.id for h in search(archive, q, newest_first=True, page=4)] == expected[60:80]
 
 
 @pytest.mark.parametrize("q", QUERIES)
 @pytest.mark.parametrize("outlet", ["", "big"])
 @pytest.mark.parametrize("walk_steps_per_row", [0, 10_000])
+@pytest.mark.parametrize("page", [1, 4])
 def test_newest_first_is_the_same_whether_it_reads_every_match_or_walks_back(
-    conn, q, outlet, walk_steps_per_row
+    conn, q, outlet, walk_steps_per_row, page
 ):
     # 0: always a window and the walk back from its floor; 10,000: every query here
-    # matches few enough articles (n² < 10,000 × 3,000) to read all its matches.
+    # matches fewer than COUNT_CAP articles, few enough (n² < 10,000 × 3,000) to read
+    # them all. Page 4 of 100 rows reaches below the first window's 300 rows.
     sql = search_sql(
         "articles.id",
         "veille_fts(:q)",
         OUTLET_FILTER,
         ":outlet = ''",
         walk_steps_per_row=walk_steps_per_row,
+        page=":page",
     )
-    found = [row[0] for row in conn.execute(sql, {"q": q, "sort": "date", "outlet": outlet})]
+    params = {"q": q, "sort": "date", "outlet": outlet, "page": page}
+    found = [row[0] for row in conn.execute(sql, params)]
     where = OUTLET if outlet else ""
-    assert found == brute_newest(conn, q, where, outlet=outlet)
+    assert found == brute_newest(conn, q, where, outlet=outlet)[100 * (page - 1) : 100 * page]
 
 
 @pytest.mark.parametrize("q", QUERIES)
 @pytest.mark.parametrize("outlet", ["big", "small"])
 def test_newest_first_within_an_outlet(conn, archive, q, outlet):
     expected = brute_newest(conn, q, OUTLET, outlet=outlet)
-    assert canned(conn, q, sort="date", outlet=outlet) == expected
+    assert canned_pages(conn, q, sort="date", outlet=outlet) == expected[: PAGES * SEARCH_PAGE_SIZE]
     hits = search(archive, q, limit=100, outlet=outlet, newest_first=True)
-    assert [h.id for h in hits] == expected
+    assert [h.id for h in hits] == expected[:100]
 
 
 @pytest.mark.parametrize(
@@ -209,7 +235,8 @@ def test_newest_first_within_an_outlet(conn, archive, q, outlet):
 )
 def test_newest_first_within_dates(conn, params, where):
     for q in ("turquie", "karabakh"):
-        assert canned(conn, q, sort="date", **params) == brute_newest(conn, q, where, **params)
+        expected = brute_newest(conn, q, where, **params)[: PAGES * SEARCH_PAGE_SIZE]
+        assert canned_pages(conn, q, sort="date", **params) == expected
 
 
 @pytest.mark.parametrize("q", QUERIES)
@@ -222,18 +249,38 @@ def test_the_atom_feed_of_a_search_is_its_newest_articles(conn, q, outlet):
 
 
 @pytest.mark.parametrize("q", QUERIES)
-def test_relevance_is_the_top_hundred_by_rank(conn, archive, q):
+def test_relevance_pages_are_the_best_matches_by_rank(conn, archive, q):
     rank = ranks(conn, q)
-    assert_top_by_rank(canned(conn, q), rank)
+    assert_top_by_rank(canned_pages(conn, q), rank, PAGES * SEARCH_PAGE_SIZE)
     assert_top_by_rank([h.id for h in search(archive, q, limit=100)], rank)
-    assert canned(conn, q, sort="relevance") == canned(conn, q)
+    assert canned(conn, q, "2", sort="relevance") == canned(conn, q, "2")
 
 
 @pytest.mark.parametrize("q", ["turquie", "karabakh", '"gaz naturel"'])
 def test_relevance_within_an_outlet(conn, archive, q):
     rank = ranks(conn, q, OUTLET, outlet="small")
-    assert_top_by_rank(canned(conn, q, outlet="small"), rank)
+    assert_top_by_rank(canned_pages(conn, q, outlet="small"), rank, PAGES * SEARCH_PAGE_SIZE)
     assert_top_by_rank([h.id for h in search(archive, q, limit=100, outlet="small")], rank)
+
+
+@pytest.mark.parametrize("sort", ["", "date"])
+@pytest.mark.parametrize("outlet", ["", "big"])
+def test_a_page_number_is_read_as_people_type_it(conn, sort, outlet):
+    # Blank, nonsense, zero or negative is the first page; past MAX_PAGE, the last.
+    sql = search_sql(
+        "articles.id", "veille_fts(:q)", OUTLET_FILTER, ":outlet = ''", 1, page=":page"
+    )
+
+    def row(page: object) -> list[int]:
+        params = {"q": "turquie", "sort": sort, "outlet": outlet, "page": page}
+        return [r[0] for r in conn.execute(sql, params)]
+
+    first, last = row(1), row(MAX_PAGE)
+    assert len(first) == len(last) == 1 and first != last
+    for page in ("", None, "abc", "0", "-3", " 1"):
+        assert row(page) == first, page
+    assert row(MAX_PAGE + 50) == row(str(10 * MAX_PAGE)) == last
+    assert row("2") == row(2) != first
 
 
 def test_search_snippets_use_the_terminal_markers(archive):
@@ -244,7 +291,8 @@ def test_search_snippets_use_the_terminal_markers(archive):
 
 @pytest.mark.parametrize("sort", ["", "date"])
 @pytest.mark.parametrize("outlet", ["", "big"])
-def test_snippets_are_made_only_for_the_rows_returned(archive, sort, outlet):
+@pytest.mark.parametrize("page", [1, 3])
+def test_snippets_are_made_only_for_the_rows_returned(archive, sort, outlet, page):
     # A snippet means reading and tokenising an article's whole text: made for every
     # match of a common word, it would cost seconds on a large archive.
     made = []
@@ -257,10 +305,55 @@ def test_snippets_are_made_only_for_the_rows_returned(archive, sort, outlet):
         OUTLET_FILTER,
         ":outlet = ''",
         limit=20,
+        page=":page",
     )
+    params = {"q": "turquie", "sort": sort, "outlet": outlet, "page": page}
     try:
-        rows = connection.execute(sql, {"q": "turquie", "sort": sort, "outlet": outlet}).fetchall()
+        rows = connection.execute(sql, params).fetchall()
     finally:
         connection.close()
     assert len(rows) == 20
     assert len(made) == 20
+
+
+@pytest.fixture(scope="module")
+def same_day(tmp_path_factory) -> sqlite3.Connection:
+    """An archive of outlets that give a day and no time: dozens of articles a date."""
+    path = tmp_path_factory.mktemp("same_day") / "archive.db"
+    rng = random.Random(11)
+    db = open_db(path)
+    db["outlets"].insert({"slug": "day", "name": "day", "homepage": "https://day.example/"})
+    rows = []
+    for rowid in range(1, ARTICLES + 1):
+        back_filled = rowid > ARTICLES * BACKFILL
+        day = rng.randrange(20) if back_filled else rowid // 40
+        published = (START + timedelta(days=day)).date().isoformat()
+        rows.append(
+            {
+                "id": rowid,
+                "url": f"https://day.example/{rowid}",
+                "outlet": "day",
+                "title": f"Article {rowid}",
+                "text": _text(rng),
+                "published": published,
+                "published_month": published[:7],
+                "language": "fr",
+            }
+        )
+    db["articles"].insert_all(rows)
+    db.conn.close()
+    connection = sqlite3.connect(path)
+    connection.create_function("veille_fts", 1, fts_query, deterministic=True)
+    yield connection
+    connection.close()
+
+
+@pytest.mark.parametrize("q", ["turquie", "ankara", "turquie ankara", '"gaz naturel"'])
+def test_pages_of_articles_of_the_same_day_neither_repeat_nor_skip(same_day, q):
+    expected = brute_newest(same_day, q)
+    days = [row[0] for row in same_day.execute("select published from articles order by id")]
+    assert len(set(days)) < len(days) / 20  # the floor falls among many equal dates
+    pages = [canned(same_day, q, str(page), sort="date") for page in range(1, 8)]
+    assert [i for page in pages for i in page] == expected[: 7 * SEARCH_PAGE_SIZE]
+    rank = ranks(same_day, q)
+    assert_top_by_rank(canned_pages(same_day, q), rank, PAGES * SEARCH_PAGE_SIZE)

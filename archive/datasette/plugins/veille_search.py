@@ -21,7 +21,7 @@ from datasette.database import QueryInterrupted
 from markupsafe import Markup, escape
 
 try:
-    from archive.search import OPERATORS, TOKEN, fts_query, search_sql
+    from archive.search import MAX_PAGE, OPERATORS, TOKEN, fts_query, search_sql
 except ImportError:  # published with `datasette package`: the module travels beside us
 
     def _load_syntax():
@@ -34,7 +34,7 @@ except ImportError:  # published with `datasette package`: the module travels be
 
     _syntax = _load_syntax()
     OPERATORS, TOKEN, fts_query = _syntax.OPERATORS, _syntax.TOKEN, _syntax.fts_query
-    search_sql = _syntax.search_sql
+    search_sql, MAX_PAGE = _syntax.search_sql, _syntax.MAX_PAGE
 
 
 # The search page's filters, in the order of its form. Each is a query-string
@@ -75,7 +75,16 @@ SEARCH_COLUMNS = """articles.outlet,
   articles.title,
   articles.url,
   snippet(articles_fts, 1, '<mark>', '</mark>', '…', 30) as snippet"""
-SEARCH_SQL = search_sql(SEARCH_COLUMNS, "veille_fts(:q)", WHERE_FILTERS, NO_FILTER, limit=100)
+# A page of results, as many as the archive's table pages show; `page=2` gives the next.
+SEARCH_PAGE_SIZE = 50
+SEARCH_SQL = search_sql(
+    SEARCH_COLUMNS,
+    "veille_fts(:q)",
+    WHERE_FILTERS,
+    NO_FILTER,
+    limit=SEARCH_PAGE_SIZE,
+    page=":page",
+)
 
 # The Atom feed of a search or saved alert, newest first; without q, every new article.
 # datasette-atom needs a timezone on atom_updated and at least one row. With q, the
@@ -143,10 +152,10 @@ QUERIES = {
         "title": "Search articles",
         "description": (
             "Full-text search by relevance or date, with highlighted snippets. "
-            "Accents are optional."
+            f"Accents are optional. {SEARCH_PAGE_SIZE} results a page: page=2 gives the next."
         ),
         "hide_sql": True,
-        "params": list(FILTERS),
+        "params": [*FILTERS, "page"],
     },
     "feed": {
         "sql": FEED_SQL,
@@ -274,6 +283,15 @@ def explain_query(query: str) -> list[str]:
     return notes
 
 
+def page_number(value: str | None) -> int:
+    """The page a request asks for, as the search query reads it: 1 to MAX_PAGE."""
+    try:
+        number = int((value or "").strip())
+    except ValueError:
+        return 1
+    return min(max(number, 1), MAX_PAGE)
+
+
 def _url(path: str, args: dict[str, str]) -> str:
     kept = {key: value for key, value in args.items() if value}
     return path + ("?" + urlencode(kept) if kept else "")
@@ -320,6 +338,7 @@ async def search_page(datasette, database: str, request) -> dict:
     args = {name: (request.args.get(name) or "").strip() for name in FILTERS}
     if args["sort"] not in ("", "relevance", "date"):
         args["sort"] = ""
+    page = page_number(request.args.get("page"))
     db = datasette.get_database(database)
     path = datasette.urls.database(database) + "/search"
     params = {name: args[name] for name in FILTERS}
@@ -363,8 +382,17 @@ async def search_page(datasette, database: str, request) -> dict:
     ]
     feed_args = {k: v for k, v in args.items() if k != "sort"}
     charts_args = {"q": args["q"], "outlet": args["outlet"]}
+    this_page = {**args, "page": str(page) if page > 1 else ""}
     return {
         "args": args,
+        "page": page,
+        "page_size": SEARCH_PAGE_SIZE,
+        "first_row": SEARCH_PAGE_SIZE * (page - 1) + 1,
+        "last_page": MAX_PAGE,
+        "previous_url": _url(path, {**args, "page": str(page - 1) if page > 2 else ""})
+        if page > 1
+        else None,
+        "next_url": _url(path, {**args, "page": str(page + 1)}) if page < MAX_PAGE else None,
         "notes": explain_query(args["q"]),
         "has_query": has_query,
         "total": total,
@@ -376,8 +404,8 @@ async def search_page(datasette, database: str, request) -> dict:
             "date": _url(path, {**args, "sort": "date"}),
         },
         "feed_url": _url(datasette.urls.database(database) + "/feed.atom", feed_args),
-        "json_url": _url(path + ".json", {**args, "_shape": "array"}),
-        "csv_url": _url(path + ".csv", args),
+        "json_url": _url(path + ".json", {**this_page, "_shape": "array"}),
+        "csv_url": _url(path + ".csv", this_page),
         "charts_url": _url(datasette.urls.path("-/dashboards/activity"), charts_args),
         "table_url": datasette.urls.table(database, "articles"),
     }
