@@ -307,6 +307,7 @@ def test_published_archive_is_read_only_bounded_and_not_indexed(datasette_url):
         "veille_pages.py",
         "veille_permissions.py",
         "veille_raw.py",
+        "veille_schema.py",
         "veille_search.py",
     }
     assert get(f"{datasette_url}/-/actor.json").json() == {"actor": None}
