@@ -23,6 +23,7 @@ from archive.datasette.plugins.veille_search import (
     FILTERS,
     NO_FILTER,
     SEARCH_COLUMNS,
+    SEARCH_PAGE_SIZE,
     SEARCH_SQL,
     WHERE_FILTERS,
 )
@@ -40,7 +41,9 @@ def variants() -> dict[str, tuple[str, str]]:
     return {
         "as shipped": (SEARCH_SQL, "1"),
         "no snippets": (
-            search_sql(plain, "veille_fts(:q)", WHERE_FILTERS, NO_FILTER, 50, page=page),
+            search_sql(
+                plain, "veille_fts(:q)", WHERE_FILTERS, NO_FILTER, SEARCH_PAGE_SIZE, page=page
+            ),
             "1",
         ),
         "20 rows": (
