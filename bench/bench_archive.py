@@ -14,7 +14,7 @@
 2. Latency: `python -m archive serve` (the real Datasette, with the project's
    metadata and plugins) on the archive, and a bounded client (one request at a
    time): for every kind of query, a fixed set of queries drawn from the corpus's own
-   word frequencies; one untimed pass to warm the cache, then three timed passes; p50
+   word frequencies; one untimed pass to warm the cache, then five timed passes; p50
    and p95 per endpoint. The search endpoints of one kind of query are timed in turn,
    query by query, so the ratios between them compare requests made under the same
    conditions.
@@ -78,7 +78,7 @@ BATCH = 500  # pages per store_many call: what a writer draining a queue would t
 RUN_EVERY = 20_000  # a new crawl run every so many articles
 SAMPLE = 20_000  # articles of the write-rate comparison
 QUERIES_PER_KIND = 20
-REPEAT = 3
+REPEAT = 5
 
 
 # -- the archive's contents ------------------------------------------------------------
