@@ -177,8 +177,15 @@ floor as (
 older as (
   -- Walks the published index down to the floor (empty at once when it is NULL); the
   -- unary + keeps the planner off the rowid range, which would scan all older articles.
+  -- Without filters the walk reads the index alone: with them, every article it passes.
   select articles.id, articles.published from articles
-  where articles.published > (select published from floor)
+  where ({unfiltered}) and articles.published > (select published from floor)
+    and +articles.id < (select min(id) from recent)
+    and exists (select 1 from articles_fts
+                where articles_fts.rowid = articles.id and articles_fts match {match})
+  union all
+  select articles.id, articles.published from articles
+  where not ({unfiltered}) and articles.published > (select published from floor)
     and +articles.id < (select min(id) from recent){filters}
     and exists (select 1 from articles_fts
                 where articles_fts.rowid = articles.id and articles_fts match {match})
