@@ -23,6 +23,7 @@ from archive.datasette.plugins.veille_search import (
     FILTERS,
     SEARCH_PAGE_SIZE,
     SEARCH_SQL,
+    page_number,
 )
 from archive.search import (
     MAX_PAGE,
@@ -287,6 +288,22 @@ def test_search_snippets_use_the_terminal_markers(archive):
     hits = search(archive, "karabakh", limit=5)
     assert len(hits) == 5
     assert all("\x02Karabakh\x03" in hit.snippet for hit in hits)
+
+
+@pytest.mark.parametrize(
+    "typed", ["", "2", " 3", "4.7", "5abc", "abc", "-4", "0", "+2", "  7  ", "99999999999999999999"]
+)
+def test_the_page_the_search_page_shows_is_the_page_its_query_returns(conn, typed):
+    # The page number and links come from Python, the rows from SQLite's reading of it.
+    sql = search_sql(
+        "articles.id", "veille_fts(:q)", OUTLET_FILTER, ":outlet = ''", 1, page=":page"
+    )
+
+    def row(page: object) -> list[int]:
+        params = {"q": "turquie", "sort": "date", "outlet": "", "page": page}
+        return [r[0] for r in conn.execute(sql, params)]
+
+    assert row(typed) == row(page_number(typed))
 
 
 @pytest.mark.parametrize("sort", ["", "date"])

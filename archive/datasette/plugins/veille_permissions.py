@@ -63,8 +63,9 @@ def answer_permissions_once_per_request(datasette) -> None:
 
 
 def spell_table_names_once_per_request(db) -> None:
-    """Datasette's per-check lookup of a table's spelling, answered from one read of the
-    table names per request; every other query goes through unchanged."""
+    """Datasette's per-check lookup of a table's spelling, answered from the database's
+    table and view names, read once per request; every other query goes through
+    unchanged."""
     execute = db.execute
     spellings: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -74,8 +75,9 @@ def spell_table_names_once_per_request(db) -> None:
             return await execute(sql, params, *args, **kwargs)
         names = spellings.get(request)
         if names is None:
-            found = await execute("select name from sqlite_master where type in ('table', 'view')")
-            names = {row[0].translate(ASCII_LOWER): row[0] for row in found.rows}
+            # Asked of the database object, so veille_schema's answers serve when loaded.
+            found = [*await db.table_names(), *await db.view_names()]
+            names = {name.translate(ASCII_LOWER): name for name in found}
             spellings[request] = names
         name = names.get(str(params[0]).translate(ASCII_LOWER))
         return Results([(name,)] if name is not None else [], False, [("name",)])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import re
 import sqlite3
 import sys
 from pathlib import Path
@@ -283,12 +284,15 @@ def explain_query(query: str) -> list[str]:
     return notes
 
 
+# How SQLite's `cast(... as integer)`, which the search query applies to `page`, reads a
+# text: its leading integer after any spaces, else 0.
+LEADING_INTEGER = re.compile(r"\s*([+-]?\d+)")
+
+
 def page_number(value: str | None) -> int:
-    """The page a request asks for, as the search query reads it: 1 to MAX_PAGE."""
-    try:
-        number = int((value or "").strip())
-    except ValueError:
-        return 1
+    """The page a request asks for, read as the search query reads it: 1 to MAX_PAGE."""
+    found = LEADING_INTEGER.match(value or "")
+    number = int(found.group(1)) if found else 0
     return min(max(number, 1), MAX_PAGE)
 
 
